@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .target(
@@ -60,7 +61,10 @@ let package = Package(
             dependencies: [
                 "Kube", "Capacity",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -114,11 +118,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Kube", "ClusterSim", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity"], swiftSettings: swiftSettings),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
-        .testTarget(name: "ClusterSimTests", dependencies: ["ClusterSim", "Kube"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Kube", "Capacity"], swiftSettings: swiftSettings),
-        .testTarget(name: "ExtenderTests", dependencies: ["Extender", "Kube", "Capacity"], swiftSettings: swiftSettings),
-        .testTarget(name: "FailoverTests", dependencies: ["Failover", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
+        .testTarget(name: "KubeTests", dependencies: ["TestSupport", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClusterSimTests", dependencies: ["TestSupport", "ClusterSim", "Kube"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhookTests", dependencies: ["TestSupport", "Webhook", "Kube", "Capacity"], swiftSettings: swiftSettings),
+        .testTarget(name: "ExtenderTests", dependencies: ["TestSupport", "Extender", "Kube", "Capacity"], swiftSettings: swiftSettings),
+        .testTarget(name: "FailoverTests", dependencies: ["TestSupport", "Failover", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
     ]
 )
