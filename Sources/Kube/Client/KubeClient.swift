@@ -37,7 +37,7 @@ public final class KubeClient: Sendable {
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
         var httpConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
         // No read timeout: watches stay quiet for minutes. Ordinary requests carry a deadline.
-        httpConfiguration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: nil)
+        httpConfiguration.timeout = HTTPClient.Configuration.Timeout(connect: .nanoseconds(configuration.connectTimeout.nanoseconds), read: nil)
         httpConfiguration.connectionPool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         httpConfiguration.decompression = .disabled
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)

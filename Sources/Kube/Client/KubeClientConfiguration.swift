@@ -20,6 +20,8 @@ public struct KubeClientConfiguration: Sendable {
     public var burst = 100
     /// Timeout of ordinary requests (watches are not bounded by it).
     public var requestTimeout: Duration = .seconds(30)
+    /// How long to keep trying to connect (TCP and TLS) before a request fails.
+    public var connectTimeout: Duration = .seconds(10)
     /// Largest response body read into memory.
     public var maxResponseBytes = 512 * 1024 * 1024
     public var userAgent = "rebound"
