@@ -129,6 +129,7 @@ let package = Package(
         .testTarget(name: "ClusterSimTests", dependencies: ["TestSupport", "ClusterSim", "Kube"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookTests", dependencies: ["TestSupport", "Webhook", "Kube", "Capacity"], swiftSettings: swiftSettings),
         .testTarget(name: "ExtenderTests", dependencies: ["TestSupport", "Extender", "Kube", "Capacity"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReboundTests", dependencies: ["rebound", "TestSupport", "Kube", "ClusterSim"], swiftSettings: swiftSettings),
         .testTarget(name: "FailoverTests", dependencies: ["TestSupport", "Failover", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
     ]
 )

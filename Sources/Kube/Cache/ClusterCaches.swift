@@ -1,0 +1,63 @@
+public import Logging
+
+/// The informers Rebound's parts read from, started together: nodes, pods (indexed by node and
+/// by claim), claims, volumes, storage classes, namespaces and volume attachments.
+public final class ClusterCaches: Sendable {
+    public let nodes: Informer<Node>
+    public let pods: Informer<Pod>
+    public let claims: Informer<PersistentVolumeClaim>
+    public let volumes: Informer<PersistentVolume>
+    public let storageClasses: Informer<StorageClass>
+    public let namespaces: Informer<Namespace>
+    public let volumeAttachments: Informer<VolumeAttachment>
+
+    public init(client: KubeClient, pageSize: Int = 500, logger: Logger = Logger(label: "rebound.cache")) {
+        func options<T>(_: T.Type) -> Informer<T>.Options {
+            var options = Informer<T>.Options()
+            options.pageSize = pageSize
+            return options
+        }
+        nodes = Informer(client: client, options: options(Node.self), logger: logger)
+        pods = Informer(client: client, options: options(Pod.self), indexers: Informer<Pod>.podsByNode.merging(Informer<Pod>.podsByClaim) { a, _ in a }, logger: logger)
+        claims = Informer(client: client, options: options(PersistentVolumeClaim.self), logger: logger)
+        volumes = Informer(client: client, options: options(PersistentVolume.self), logger: logger)
+        storageClasses = Informer(client: client, options: options(StorageClass.self), logger: logger)
+        namespaces = Informer(client: client, options: options(Namespace.self), logger: logger)
+        volumeAttachments = Informer(client: client, options: options(VolumeAttachment.self), logger: logger)
+    }
+
+    /// Runs every informer until the calling task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.nodes.run() }
+            group.addTask { await self.pods.run() }
+            group.addTask { await self.claims.run() }
+            group.addTask { await self.volumes.run() }
+            group.addTask { await self.storageClasses.run() }
+            group.addTask { await self.namespaces.run() }
+            group.addTask { await self.volumeAttachments.run() }
+        }
+    }
+
+    /// Returns once every informer has loaded its first list.
+    public func waitUntilSynced() async {
+        await nodes.waitUntilSynced()
+        await pods.waitUntilSynced()
+        await claims.waitUntilSynced()
+        await volumes.waitUntilSynced()
+        await storageClasses.waitUntilSynced()
+        await namespaces.waitUntilSynced()
+        await volumeAttachments.waitUntilSynced()
+    }
+
+    /// True once every informer has synced.
+    public var hasSynced: Bool {
+        get async {
+            let states = [
+                await nodes.hasSynced, await pods.hasSynced, await claims.hasSynced, await volumes.hasSynced,
+                await storageClasses.hasSynced, await namespaces.hasSynced, await volumeAttachments.hasSynced,
+            ]
+            return states.allSatisfy { $0 }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import ClusterSim
+import Foundation
+import Kube
+import Logging
+import ServiceLifecycle
+
+/// `rebound sim`: an in-memory Kubernetes API server, loaded from a scenario, for kubectl and tests.
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run ClusterSim, an in-memory Kubernetes API server, and write a kubeconfig for it.",
+        discussion: """
+            The scenario is a multi-document YAML file of ordinary Kubernetes objects, as `kubectl apply -f` \
+            takes. Their `status` is kept as written, so a scenario can hold Nodes with capacity and \
+            conditions, Bound claims and Running pods. `kubectl --kubeconfig FILE` then works against it \
+            (get, create -f, label, annotate, delete, --watch). Stop it with Ctrl-C.
+            """
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 6443
+
+    @Option(help: ArgumentHelp("Multi-document YAML of objects to load at start.", valueName: "file"))
+    var scenario: String?
+
+    @Option(name: .customLong("kubeconfig-out"), help: ArgumentHelp("Where to write a kubeconfig that points at the server.", valueName: "file"))
+    var kubeconfigOut = "rebound-sim.kubeconfig"
+
+    @Option(help: ArgumentHelp("Require this bearer token (kubectl sends tokens only over HTTPS: use with --tls).", valueName: "token"))
+    var token: String?
+
+    @Flag(help: "Serve HTTPS with the certificate and key given by --tls-cert and --tls-key.")
+    var tls = false
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serving certificate (PEM) for --tls.", valueName: "file"))
+    var tlsCert = "certs/tls.crt"
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Serving key (PEM) for --tls.", valueName: "file"))
+    var tlsKey = "certs/tls.key"
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA to put in the kubeconfig for --tls.", valueName: "file"))
+    var tlsCA = "certs/ca.crt"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        if token != nil && !tls { throw ValidationError("--token needs --tls: kubectl never sends a token over plain HTTP") }
+    }
+
+    func run() async throws {
+        ReboundLogging.bootstrap(level: logLevel, format: "text")
+        let logger = Logger(label: "rebound.sim")
+        let store = SimStore()
+        if let scenario {
+            guard let data = FileManager.default.contents(atPath: scenario) else { throw CLIError("cannot read the scenario \(scenario)") }
+            let started = ContinuousClock.now
+            let objects = try await SimScenario(yaml: String(decoding: data, as: UTF8.self)).load(into: store)
+            logger.info("scenario loaded", metadata: ["file": "\(scenario)", "objects": "\(objects.count)", "took": "\(ContinuousClock.now - started)"])
+        }
+        var serverTLS: SimServer.TLS?
+        var caPEM: [UInt8]?
+        if tls {
+            guard let certificate = FileManager.default.contents(atPath: tlsCert), let key = FileManager.default.contents(atPath: tlsKey) else {
+                throw CLIError("cannot read --tls-cert \(tlsCert) or --tls-key \(tlsKey)")
+            }
+            serverTLS = SimServer.TLS(certificateChainPEM: Array(certificate), privateKeyPEM: Array(key))
+            caPEM = FileManager.default.contents(atPath: tlsCA).map(Array.init)
+        }
+        let server = SimServer(api: SimAPI(store: store, auth: SimAuth(tokens: token.map { [$0] })), host: host, port: port, tls: serverTLS, logger: logger)
+        let bound = try await server.start()
+        let kubeconfig = await server.kubeconfig(token: token, caPEM: caPEM)
+        try kubeconfig.write(toFile: kubeconfigOut, atomically: true, encoding: .utf8)
+        let url = await server.url
+        logger.info("ClusterSim is serving", metadata: ["url": "\(url)", "port": "\(bound)", "kubeconfig": "\(kubeconfigOut)"])
+        say("ClusterSim API server: \(url)")
+        say("kubeconfig: \(kubeconfigOut)   (kubectl --kubeconfig \(kubeconfigOut) get nodes)")
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [WaitForShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await server.stop()
+        logger.info("ClusterSim stopped")
+    }
+}
+
+/// A service that does nothing until the process is asked to stop.
+struct WaitForShutdown: Service {
+    func run() async throws {
+        try? await gracefulShutdown()
+    }
+}
