@@ -76,7 +76,7 @@ struct ClientTests {
             _ = try await client.create(claim)
             let held = try await client.delete(PersistentVolumeClaim.self, "data", namespace: "default")
             #expect(held?.metadata.deletionTimestamp != nil)
-            _ = try await client.patch(PersistentVolumeClaim.self, "data", namespace: "default", .merge(["metadata": ["finalizers": nil]]))
+            _ = try await client.patch(PersistentVolumeClaim.self, "data", namespace: "default", .merge(["metadata": ["finalizers": .null]]))
             let gone = await #expect(throws: KubeAPIError.self) { try await client.get(PersistentVolumeClaim.self, "data") }
             #expect(gone?.isNotFound == true)
         }

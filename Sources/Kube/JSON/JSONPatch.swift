@@ -101,8 +101,7 @@ public enum JSONPatch {
             case .remove:
                 _ = try remove(at: pointer.tokens[...], in: &result, path: operation.path)
             case .replace:
-                _ = try remove(at: pointer.tokens[...], in: &result, path: operation.path)
-                try insert(operation.value ?? .null, at: pointer.tokens[...], in: &result, path: operation.path)
+                try replace(operation.value ?? .null, at: pointer.tokens[...], in: &result, path: operation.path)
             case .move:
                 let from = try JSONPointer(parsing: operation.from ?? "")
                 if pointer.tokens.starts(with: from.tokens) && pointer.tokens.count > from.tokens.count {
@@ -157,6 +156,34 @@ public enum JSONPatch {
                 defer { items[position] = child }
                 try insert(value, at: rest, in: &child, path: path)
             }
+        default:
+            throw .pathNotFound(path)
+        }
+    }
+
+    /// Replaces an existing value in place (an object member keeps its position).
+    private static func replace(_ value: JSONValue, at tokens: ArraySlice<String>, in document: inout JSONValue, path: String) throws(JSONPatchError) {
+        guard let token = tokens.first else {
+            document = value
+            return
+        }
+        let rest = tokens.dropFirst()
+        switch document {
+        case .object(var members):
+            document = .null
+            defer { document = .object(members) }
+            guard var child = members[token] else { throw .pathNotFound(path) }
+            members[token] = .null
+            defer { members[token] = child }
+            try replace(value, at: rest, in: &child, path: path)
+        case .array(var items):
+            document = .null
+            defer { document = .array(items) }
+            guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
+            var child = items[position]
+            items[position] = .null
+            defer { items[position] = child }
+            try replace(value, at: rest, in: &child, path: path)
         default:
             throw .pathNotFound(path)
         }

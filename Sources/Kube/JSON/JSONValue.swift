@@ -6,7 +6,7 @@ public typealias JSONObject = OrderedDictionary<String, JSONValue>
 /// Any JSON document, kept losslessly: numbers keep their literal text and objects their
 /// member order, so a document read and written again differs only in whitespace. Used where
 /// Rebound must not lose fields its typed models do not know (the API server's store, patches).
-public enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     /// A number as written (`1`, `-0.5`, `1e3`).
@@ -95,8 +95,9 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
+// Deliberately not ExpressibleByNilLiteral: `value["key"] == nil` must mean "absent", never "JSON null".
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -105,5 +106,45 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(JSONObject(elements, uniquingKeysWith: { _, last in last }))
     }
-    public init(nilLiteral: ()) { self = .null }
+}
+
+extension JSONValue: Hashable {
+    /// Structural equality: object members compare without regard to order, as JSON defines.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
+            guard a.count == b.count else { return false }
+            for (key, value) in a {
+                guard let other = b[key], other == value else { return false }
+            }
+            return true
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let flag): hasher.combine(flag)
+        case .number(let text): hasher.combine(text)
+        case .string(let text): hasher.combine(text)
+        case .array(let items): hasher.combine(items)
+        case .object(let members):
+            // Order-independent: sum the members' own hashes.
+            var sum = 0
+            for (key, value) in members {
+                var member = Hasher()
+                member.combine(key)
+                member.combine(value)
+                sum &+= member.finalize()
+            }
+            hasher.combine(members.count)
+            hasher.combine(sum)
+        }
+    }
 }
