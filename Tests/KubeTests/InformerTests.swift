@@ -165,3 +165,26 @@ struct InformerTests {
         }
     }
 }
+
+@Suite("Informer bookmarks on kinds with required fields")
+struct BookmarkDecodingTests {
+    @Test("a bookmark carries only a resource version, whatever the kind")
+    func storageClassBookmarks() async throws {
+        try await withSim(bookmarkInterval: .milliseconds(30)) { _, client in
+            let informer = Informer<StorageClass>(client: client)
+            let runner = Task { await informer.run() }
+            await informer.waitUntilSynced()
+            _ = try await client.create(makeNode("n1"))
+            // Bookmarks change no object, so there is no event to await: look every few milliseconds.
+            var advanced = false
+            for _ in 0..<500 where !advanced {
+                advanced = await informer.statistics.bookmarks > 0
+                if !advanced { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(advanced)
+            #expect(await informer.statistics.errors == 0)
+            runner.cancel()
+            await runner.value
+        }
+    }
+}

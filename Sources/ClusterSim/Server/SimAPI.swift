@@ -1,5 +1,5 @@
 import Foundation
-import Kube
+public import Kube
 
 /// The simulated API server's request handling: routing, discovery, CRUD, watch, auth and fault
 /// injection, over ``SimStore``. Independent of the HTTP library so it can be tested directly;
@@ -78,6 +78,14 @@ public final class SimAPI: Sendable {
         }
     }
 
+    // MARK: In-process writes
+
+    /// Creates an object as a request would (the path ClusterSim's own controllers use), so the
+    /// same server-side processing applies whoever creates it.
+    public func create(_ type: ResourceType, namespace: String?, object: JSONValue) async throws(KubeAPIError) -> StoredObject {
+        try await store.create(type, namespace: namespace, object: object)
+    }
+
     // MARK: Routing
 
     func route(_ path: String) -> Route? {
@@ -141,7 +149,7 @@ public final class SimAPI: Sendable {
             return .bytes(status: 200, contentType: "application/json", body: object.encoded, headers: [])
         case ("POST", nil):
             let body = try parseBody(request)
-            let created = try await store.create(type, namespace: namespace, object: body, dryRun: dryRun)
+            let created = dryRun ? try await store.create(type, namespace: namespace, object: body, dryRun: true) : try await create(type, namespace: namespace, object: body)
             return .bytes(status: 201, contentType: "application/json", body: created.encoded, headers: [])
         case ("PUT", let name?):
             let body = try parseBody(request)

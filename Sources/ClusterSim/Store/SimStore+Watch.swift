@@ -17,7 +17,7 @@ extension SimStore {
         _ type: ResourceType, namespace: String?, labels: LabelSelectorExpression = .init(), fields: FieldSelectorExpression = .init(),
         from: UInt64?, bookmarks: Bool = false
     ) throws(KubeAPIError) -> WatchSubscription {
-        var table = try table(type)
+        let table = try table(type)
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
         let watcher = Watcher(namespace: type.namespaced ? namespace : nil, labels: labels, fields: fields, bookmarks: bookmarks, continuation: continuation)
         if let from, from > 0 {
@@ -35,7 +35,6 @@ extension SimStore {
         }
         let id = nextWatchID()
         table.watchers[id] = watcher
-        tables[type.description] = table
         continuation.onTermination = { [weak self] _ in
             Task { await self?.stopWatch(type, id: id) }
         }
@@ -83,9 +82,8 @@ extension SimStore {
     }
 
     func publish(_ change: ChangeRecord, in type: ResourceType) {
-        guard var table = tables[type.description] else { return }
+        guard let table = tables[type.description] else { return }
         table.record(change, capacity: logCapacity)
-        tables[type.description] = table
         var frames: [ChangeRecord.Kind: [UInt8]] = [:]
         for watcher in table.watchers.values {
             guard let kind = watcher.event(for: change) else { continue }

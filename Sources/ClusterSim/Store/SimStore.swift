@@ -83,7 +83,7 @@ public actor SimStore {
         _ type: ResourceType, namespace: String?, labels: LabelSelectorExpression = .init(), fields: FieldSelectorExpression = .init(),
         limit: Int? = nil, continueToken: String? = nil
     ) throws(KubeAPIError) -> ListPage {
-        var table = try table(type)
+        let table = try table(type)
         var listRevision = revision
         var startAfter: String?
         if let continueToken, !continueToken.isEmpty {
@@ -95,7 +95,6 @@ public actor SimStore {
             startAfter = token.lastKey
         }
         let keys = table.sortedKeys()
-        tables[type.description] = table
         var range = keys.startIndex..<keys.endIndex
         if type.namespaced, let namespace {
             let prefix = namespace + "/"
@@ -129,7 +128,7 @@ public actor SimStore {
 
     /// Creates an object. `namespace` is the request's namespace (nil for cluster-scoped requests).
     public func create(_ type: ResourceType, namespace: String?, object: JSONValue, dryRun: Bool = false) throws(KubeAPIError) -> StoredObject {
-        var table = try table(type)
+        let table = try table(type)
         var value = try Self.checkedBody(object, type: type)
         var metadata = value["metadata"]?.objectValue ?? [:]
         let bodyNamespace = metadata["namespace"]?.stringValue
@@ -174,7 +173,6 @@ public actor SimStore {
         if dryRun { return stored }
         revision = newRevision
         table.put(stored)
-        tables[type.description] = table
         publish(ChangeRecord(kind: .added, object: stored, previous: nil), in: type)
         return stored
     }
@@ -264,15 +262,13 @@ public actor SimStore {
         let stored = StoredObject(value: value, resourceVersion: newRevision)
         if dryRun { return stored }
         revision = newRevision
-        var table = try table(type)
+        let table = try table(type)
         if stored.isDeleting && stored.finalizers.isEmpty {
             table.remove(stored.key)
-            tables[type.description] = table
             publish(ChangeRecord(kind: .deleted, object: stored, previous: current), in: type)
             return stored
         }
         table.put(stored)
-        tables[type.description] = table
         publish(ChangeRecord(kind: .modified, object: stored, previous: current), in: type)
         return stored
     }
@@ -345,9 +341,8 @@ public actor SimStore {
         let stored = StoredObject(value: value, resourceVersion: newRevision)
         if options.dryRun { return .pending(stored) }
         revision = newRevision
-        var table = try table(type)
+        let table = try table(type)
         table.put(stored)
-        tables[type.description] = table
         publish(ChangeRecord(kind: .modified, object: stored, previous: current), in: type)
         return .pending(stored)
     }
@@ -367,9 +362,8 @@ public actor SimStore {
         var value = current.value
         value["metadata"]?["resourceVersion"] = .string(String(newRevision))
         let tombstone = StoredObject(value: value, resourceVersion: newRevision)
-        var table = try table(type)
+        let table = try table(type)
         table.remove(current.key)
-        tables[type.description] = table
         publish(ChangeRecord(kind: .deleted, object: tombstone, previous: current), in: type)
         return .deleted(tombstone)
     }

@@ -50,8 +50,9 @@ struct Watcher {
     }
 }
 
-/// The objects of one resource, their recent history and their watchers.
-struct SimTable {
+/// The objects of one resource, their recent history and their watchers. A class so the store
+/// mutates it in place (a struct in the store's dictionary would be copied on every write).
+final class SimTable {
     let resource: SimResource
     var objects: [String: StoredObject] = [:]
     private var sortedKeysCache: [String] = []
@@ -63,7 +64,7 @@ struct SimTable {
 
     init(resource: SimResource) { self.resource = resource }
 
-    mutating func sortedKeys() -> [String] {
+    func sortedKeys() -> [String] {
         if !sortedKeysValid {
             sortedKeysCache = objects.keys.sorted()
             sortedKeysValid = true
@@ -71,15 +72,15 @@ struct SimTable {
         return sortedKeysCache
     }
 
-    mutating func put(_ object: StoredObject) {
+    func put(_ object: StoredObject) {
         if objects.updateValue(object, forKey: object.key) == nil { sortedKeysValid = false }
     }
 
-    mutating func remove(_ key: String) {
+    func remove(_ key: String) {
         if objects.removeValue(forKey: key) != nil { sortedKeysValid = false }
     }
 
-    mutating func record(_ change: ChangeRecord, capacity: Int) {
+    func record(_ change: ChangeRecord, capacity: Int) {
         log.append(change)
         while log.count > capacity, let dropped = log.popFirst() {
             compactedRevision = dropped.revision

@@ -1,7 +1,9 @@
 public import Logging
+import Synchronization
 
 /// The informers Rebound's parts read from, started together: nodes, pods (indexed by node and
-/// by claim), claims, volumes, storage classes, namespaces and volume attachments.
+/// by claim), claims, volumes, storage classes, namespaces and volume attachments. Pods and nodes
+/// are cached trimmed (``Pod/trimmedForCache``, ``Node/trimmedForCache``).
 public final class ClusterCaches: Sendable {
     public let nodes: Informer<Node>
     public let pods: Informer<Pod>
@@ -10,6 +12,7 @@ public final class ClusterCaches: Sendable {
     public let storageClasses: Informer<StorageClass>
     public let namespaces: Informer<Namespace>
     public let volumeAttachments: Informer<VolumeAttachment>
+    private let releasedAfterSync = Mutex(false)
 
     public init(client: KubeClient, pageSize: Int = 500, logger: Logger = Logger(label: "rebound.cache")) {
         func options<T>(_: T.Type) -> Informer<T>.Options {
@@ -17,8 +20,12 @@ public final class ClusterCaches: Sendable {
             options.pageSize = pageSize
             return options
         }
-        nodes = Informer(client: client, options: options(Node.self), logger: logger)
-        pods = Informer(client: client, options: options(Pod.self), indexers: Informer<Pod>.podsByNode.merging(Informer<Pod>.podsByClaim) { a, _ in a }, logger: logger)
+        var nodeOptions = options(Node.self)
+        nodeOptions.transform = { $0.trimmedForCache }
+        nodes = Informer(client: client, options: nodeOptions, logger: logger)
+        var podOptions = options(Pod.self)
+        podOptions.transform = { $0.trimmedForCache }
+        pods = Informer(client: client, options: podOptions, indexers: Informer<Pod>.podsByNode.merging(Informer<Pod>.podsByClaim) { a, _ in a }, logger: logger)
         claims = Informer(client: client, options: options(PersistentVolumeClaim.self), logger: logger)
         volumes = Informer(client: client, options: options(PersistentVolume.self), logger: logger)
         storageClasses = Informer(client: client, options: options(StorageClass.self), logger: logger)
@@ -48,6 +55,9 @@ public final class ClusterCaches: Sendable {
         await storageClasses.waitUntilSynced()
         await namespaces.waitUntilSynced()
         await volumeAttachments.waitUntilSynced()
+        if !releasedAfterSync.withLock({ released in defer { released = true }; return released }) {
+            MemoryRelease.releaseFreedMemory()
+        }
     }
 
     /// True once every informer has synced.

@@ -19,6 +19,9 @@ public actor Informer<Object: KubeResource> {
         /// Asks the server to end each watch after this long; the informer then resumes.
         public var watchTimeoutSeconds: Int? = 300
         public var backoff = Backoff()
+        /// Applied to every object before it is cached (client-go's SetTransform): drop what no
+        /// reader needs, so a large cluster fits in little memory.
+        public var transform: (@Sendable (Object) -> Object)?
 
         public init(namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil) {
             self.namespace = namespace
@@ -45,7 +48,8 @@ public actor Informer<Object: KubeResource> {
     private let logger: Logger
     private var objects: [String: Object] = [:]
     private let indexers: [String: IndexFunction]
-    private var indexes: [String: [String: Set<String>]] = [:]
+    /// index name → value → keys (arrays: most buckets hold one or a few keys, and a Set costs more).
+    private var indexes: [String: [String: [String]]] = [:]
     private var subscribers: [Int: AsyncStream<InformerEvent<Object>>.Continuation] = [:]
     private var nextSubscriber = 0
     private var synced = false
@@ -191,22 +195,21 @@ public actor Informer<Object: KubeResource> {
     }
 
     private func apply(_ event: WatchEvent<Object>) {
-        if let version = event.object.metadata.resourceVersion, !version.isEmpty { lastResourceVersion = version }
-        switch event.type {
-        case .added, .modified:
+        if let version = event.resourceVersion, !version.isEmpty { lastResourceVersion = version }
+        switch event {
+        case .added(let object), .modified(let object):
             statistics.events += 1
-            upsert(event.object)
-        case .deleted:
+            upsert(object)
+        case .deleted(let object):
             statistics.events += 1
-            remove(event.object)
+            remove(object)
         case .bookmark:
             statistics.bookmarks += 1
-        case .error:
-            break
         }
     }
 
-    private func upsert(_ object: Object) {
+    private func upsert(_ received: Object) {
+        let object = options.transform.map { $0(received) } ?? received
         let key = object.key
         let old = objects.updateValue(object, forKey: key)
         if let old, old.metadata.resourceVersion == object.metadata.resourceVersion { return }
@@ -226,8 +229,13 @@ public actor Informer<Object: KubeResource> {
             let before = old.map(function) ?? []
             let after = new.map(function) ?? []
             if before == after { continue }
-            for value in before { indexes[name]?[value]?.remove(key) }
-            for value in after { indexes[name, default: [:]][value, default: []].insert(key) }
+            for value in before {
+                indexes[name]?[value]?.removeAll { $0 == key }
+                if indexes[name]?[value]?.isEmpty == true { indexes[name]?[value] = nil }
+            }
+            for value in after where indexes[name]?[value]?.contains(key) != true {
+                indexes[name, default: [:]][value, default: []].append(key)
+            }
         }
     }
 

@@ -139,10 +139,21 @@ public final class KubeClient: Sendable {
     // MARK: Decoding
 
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws -> T {
-        do {
-            return try body.withUnsafeReadableBytes { buffer in
-                try JSONDecoder().decode(T.self, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!), count: buffer.count, deallocator: .none))
+        try body.withUnsafeReadableBytes { buffer in try decode(T.self, from: buffer) }
+    }
+
+    /// Decodes with the type's single-pass scanner when it has one, else with JSONDecoder.
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: UnsafeRawBufferPointer) throws -> T {
+        if let scannable = T.self as? any ScannerDecodable.Type {
+            do {
+                return try scannable.decode(scanning: buffer) as! T
+            } catch {
+                throw KubeClientError.decoding("\(T.self): \(error)")
             }
+        }
+        do {
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!), count: buffer.count, deallocator: .none)
+            return try JSONDecoder().decode(T.self, from: data)
         } catch {
             throw KubeClientError.decoding("\(T.self): \(error)")
         }

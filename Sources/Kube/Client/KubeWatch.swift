@@ -56,14 +56,18 @@ public struct KubeWatch<Object: KubeResource>: AsyncSequence, Sendable {
                 throw KubeClientError.watch("event without a known type and an object")
             }
             let objectData = Data(frame[objectRange])
-            if type == .error {
+            switch type {
+            case .error:
                 let status = (try? JSONDecoder().decode(Status.self, from: objectData)) ?? Status(status: "Failure", message: String(decoding: objectData, as: UTF8.self))
                 throw KubeAPIError(code: status.code ?? 500, status: status)
-            }
-            do {
-                return WatchEvent(type: type, object: try JSONDecoder().decode(Object.self, from: objectData))
-            } catch {
-                throw KubeClientError.decoding("\(type.rawValue) event of \(Object.self): \(error)")
+            case .bookmark:
+                // Only the resource version is meaningful; the rest of the object may be empty.
+                let version = (try? JSONValue(parsing: objectData))?["metadata"]?["resourceVersion"]?.stringValue
+                guard let version else { throw KubeClientError.watch("BOOKMARK event without a resource version") }
+                return .bookmark(resourceVersion: version)
+            case .added, .modified, .deleted:
+                let object = try frame[objectRange].withUnsafeBytes { try KubeClient.decode(Object.self, from: $0) }
+                return type == .added ? .added(object) : type == .modified ? .modified(object) : .deleted(object)
             }
         }
     }

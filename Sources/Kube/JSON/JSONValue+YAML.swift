@@ -6,7 +6,9 @@ extension JSONValue {
     /// Empty documents are skipped.
     public static func documents(fromYAML text: String) throws -> [JSONValue] {
         var result: [JSONValue] = []
-        for node in try Yams.compose_all(yaml: text) {
+        // The parser directly, not compose_all: its sequence ends quietly at a syntax error.
+        let parser = try Parser(yaml: text)
+        while let node = try parser.nextRoot() {
             let value = try JSONValue(yamlNode: node)
             if !value.isNull { result.append(value) }
         }

@@ -90,7 +90,14 @@ public struct KubeList<Item: KubeResource>: Codable, Sendable {
 }
 
 /// One event of a watch stream.
-public struct WatchEvent<Object: Decodable & Sendable>: Decodable, Sendable {
+public enum WatchEvent<Object: KubeResource>: Sendable {
+    case added(Object)
+    case modified(Object)
+    case deleted(Object)
+    /// The stream has seen everything up to this resource version (only the version is sent).
+    case bookmark(resourceVersion: String)
+
+    /// The event's `type` on the wire.
     public enum EventType: String, Codable, Sendable {
         case added = "ADDED"
         case modified = "MODIFIED"
@@ -99,11 +106,19 @@ public struct WatchEvent<Object: Decodable & Sendable>: Decodable, Sendable {
         case error = "ERROR"
     }
 
-    public var type: EventType
-    public var object: Object
+    /// The object of an added, modified or deleted event.
+    public var object: Object? {
+        switch self {
+        case .added(let object), .modified(let object), .deleted(let object): object
+        case .bookmark: nil
+        }
+    }
 
-    public init(type: EventType, object: Object) {
-        self.type = type
-        self.object = object
+    /// The resource version the event brings the watcher to.
+    public var resourceVersion: String? {
+        switch self {
+        case .bookmark(let version): version
+        default: object?.metadata.resourceVersion
+        }
     }
 }

@@ -110,13 +110,42 @@ public struct ResourceRequirements: Sendable, Hashable, Codable {
 public struct Volume: Sendable, Hashable, Codable {
     public var name: String
     public var persistentVolumeClaim: PersistentVolumeClaimVolumeSource?
-    public var ephemeral: EphemeralVolumeSource?
+    /// Boxed: a claim template is large and rare, and most volumes should not pay for its space.
+    public var ephemeral: EphemeralVolumeSource? {
+        get { ephemeralBox?.value }
+        set { ephemeralBox = newValue.map(Box.init) }
+    }
+    private var ephemeralBox: Box<EphemeralVolumeSource>?
 
     public init(name: String, persistentVolumeClaim: PersistentVolumeClaimVolumeSource? = nil, ephemeral: EphemeralVolumeSource? = nil) {
         self.name = name
         self.persistentVolumeClaim = persistentVolumeClaim
-        self.ephemeral = ephemeral
+        self.ephemeralBox = ephemeral.map(Box.init)
     }
+
+    enum CodingKeys: String, CodingKey { case name, persistentVolumeClaim, ephemeral }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        persistentVolumeClaim = try container.decodeIfPresent(PersistentVolumeClaimVolumeSource.self, forKey: .persistentVolumeClaim)
+        ephemeralBox = try container.decodeIfPresent(EphemeralVolumeSource.self, forKey: .ephemeral).map(Box.init)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(persistentVolumeClaim, forKey: .persistentVolumeClaim)
+        try container.encodeIfPresent(ephemeral, forKey: .ephemeral)
+    }
+}
+
+/// An immutable value kept behind a reference, so a rarely-set large field costs one pointer.
+final class Box<Value: Sendable & Hashable>: Sendable, Hashable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+    static func == (lhs: Box, rhs: Box) -> Bool { lhs.value == rhs.value }
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }
 
 public struct PersistentVolumeClaimVolumeSource: Sendable, Hashable, Codable {

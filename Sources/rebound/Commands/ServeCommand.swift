@@ -30,16 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        var clientConfiguration: KubeClientConfiguration
-        do {
-            clientConfiguration = try KubeClientConfiguration.resolve(
-                kubeconfig: config.string("kube.kubeconfig"), context: config.string("kube.context").isEmpty ? nil : config.string("kube.context"))
-        } catch {
-            throw CLIError("\(error)")
-        }
-        clientConfiguration.qps = config.double("kube.qps")
-        clientConfiguration.burst = config.int("kube.burst")
-        clientConfiguration.requestTimeout = .seconds(config.int("kube.requestTimeoutSeconds"))
+        let clientConfiguration = try makeClientConfiguration(config)
         let client = try KubeClient(clientConfiguration, logger: logger)
         let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), logger: logger)
         logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "dryRun": "\(config.bool("failover.dryRun"))"])

@@ -45,11 +45,18 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA to put in the kubeconfig for --tls.", valueName: "file"))
     var tlsCA = "certs/ca.crt"
 
+    @Option(name: .customLong("synthetic-nodes"), help: "Also create this many realistic worker nodes (node-0, …), for scale tests.")
+    var syntheticNodes = 0
+
+    @Option(name: .customLong("synthetic-pods"), help: "Also create this many realistic running pods spread over the synthetic nodes.")
+    var syntheticPods = 0
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard syntheticNodes >= 0, syntheticPods >= 0 else { throw ValidationError("--synthetic-nodes and --synthetic-pods cannot be negative") }
         if token != nil && !tls { throw ValidationError("--token needs --tls: kubectl never sends a token over plain HTTP") }
     }
 
@@ -62,6 +69,11 @@ struct SimCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             let objects = try await SimScenario(yaml: String(decoding: data, as: UTF8.self)).load(into: store)
             logger.info("scenario loaded", metadata: ["file": "\(scenario)", "objects": "\(objects.count)", "took": "\(ContinuousClock.now - started)"])
+        }
+        if syntheticNodes > 0 || syntheticPods > 0 {
+            let started = ContinuousClock.now
+            let count = try await SyntheticCluster(nodes: syntheticNodes, pods: syntheticPods).load(into: store)
+            logger.info("synthetic objects created", metadata: ["objects": "\(count)", "took": "\(ContinuousClock.now - started)"])
         }
         var serverTLS: SimServer.TLS?
         var caPEM: [UInt8]?
