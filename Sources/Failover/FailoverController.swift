@@ -171,7 +171,10 @@ public actor FailoverController {
     static func failureFacts(_ node: Node) -> NodeFailureFacts {
         let ready = node.condition("Ready")
         let outOfService = (node.spec?.taints ?? []).contains { $0.key == "node.kubernetes.io/out-of-service" }
-        return NodeFailureFacts(ready: ready?.status, readySince: ready?.lastTransitionTime?.date, outOfService: outOfService)
+        // Conditions carry whole seconds: the change may have happened up to a second later than
+        // written, so count from the end of that second and never act before the timeout.
+        let since = ready?.lastTransitionTime.map { $0.micro ? $0.date : $0.date.addingTimeInterval(1) }
+        return NodeFailureFacts(ready: ready?.status, readySince: since, outOfService: outOfService)
     }
 
     // MARK: The partition guard
