@@ -18,6 +18,9 @@ actor ClaimDeletionWaiter {
         if expectations[Self.id(key, uid)] == nil { expectations[Self.id(key, uid)] = Expectation() }
     }
 
+    /// Whether a migration in this process announced (and will wait for) this claim's deletion.
+    func isExpected(key: String, uid: String) -> Bool { expectations[Self.id(key, uid)] != nil }
+
     /// Called for every claim deletion the informer reports.
     func claimDeleted(key: String, uid: String) {
         let id = Self.id(key, uid)

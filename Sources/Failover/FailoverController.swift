@@ -69,12 +69,21 @@ public actor FailoverController {
         let nodeEvents = await caches.nodes.subscribe(replay: false)
         let podEvents = await caches.pods.subscribe(replay: false)
         let claimEvents = await caches.claims.subscribe(replay: false)
+        let volumeEvents = await caches.volumes.subscribe(replay: false)
         await caches.waitUntilSynced()
         logger.info("failover controller started", metadata: [
             "notReadyTimeout": "\(settings.notReadyTimeout)", "maxFailedNodeFraction": "\(settings.maxFailedNodeFraction)", "dryRun": "\(settings.dryRun)",
         ])
         for node in await caches.nodes.items() { await nodeChanged(node) }
         await withDiscardingTaskGroup { group in
+            group.addTask {
+                // Finish claim rebuilds another replica (or an earlier run) left half-done.
+                for volume in await self.caches.volumes.items() { await self.recoverClaim(of: volume) }
+                for await event in volumeEvents {
+                    if case .deleted = event { continue }
+                    await self.recoverClaim(of: event.object)
+                }
+            }
             group.addTask {
                 for await event in nodeEvents {
                     switch event {
@@ -93,6 +102,9 @@ public actor FailoverController {
                 for await event in claimEvents {
                     if case .deleted(let claim) = event, let uid = claim.metadata.uid {
                         await self.waiter.claimDeleted(key: claim.key, uid: uid)
+                        if let volumeName = claim.volumeName, let volume = await self.caches.volumes.get(volumeName) {
+                            await self.recoverClaim(of: volume)
+                        }
                     }
                 }
             }
@@ -277,6 +289,26 @@ public actor FailoverController {
             }
         }
         return nil
+    }
+
+    /// Completes a claim rebuild recorded on a volume (see ``ClaimRecovery``), unless a migration
+    /// running here is about to do it.
+    private nonisolated func recoverClaim(of volume: PersistentVolume) async {
+        guard ClaimRecovery.pendingTemplate(on: volume) != nil, let reference = volume.spec?.claimRef,
+            let namespace = reference.namespace, let name = reference.name
+        else { return }
+        let key = "\(namespace)/\(name)"
+        if let uid = reference.uid, await waiter.isExpected(key: key, uid: uid) { return }
+        let failedNode = volume.metadata.labels?[ClaimRecovery.failedNodeLabel] ?? "unknown"
+        switch ClaimRecovery.step(for: volume, current: await caches.claims.get(key)) {
+        case .create(let template)?:
+            logger.notice("finishing a claim rebuild left half-done", metadata: ["claim": "\(key)", "volume": "\(volume.name)"])
+            _ = await executor.recreate(template, replacing: reference.uid, volume: volume.name, failedNode: failedNode)
+        case .clear?:
+            _ = try? await client.patch(PersistentVolume.self, volume.name, .merge(ClaimRecovery.donePatch))
+        case .wait?, nil:
+            break
+        }
     }
 
     private nonisolated func process(_ key: String) async {

@@ -59,21 +59,23 @@ struct MigrationExecutor: Sendable {
             await recorder.record(pod, reason: "ReboundMigrating", message: "Node \(plan.node) failed (\(plan.reason)); force-deleting this pod so it restarts on a healthy node\(plan.localClaims.isEmpty ? "" : " and rebuilding its local claims: \(claimList)").", warning: true)
         }
 
-        if settings.retainVolumes {
-            for local in plan.localClaims {
-                guard let volume = local.volumeName else { continue }
-                let ok = await perform(.retainVolume(volume)) {
-                    let stamp = Self.labelTimestamp(Date())
-                    let patch: JSONValue = [
-                        "metadata": ["labels": ["rebound.io/failed-node": .string(plan.node), "rebound.io/failed-at": .string(stamp)]],
-                        "spec": ["persistentVolumeReclaimPolicy": "Retain"],
-                    ]
-                    let retained = try await client.patch(PersistentVolume.self, volume, .merge(patch))
-                    await recorder.record(retained, reason: "ReboundVolumeRetained", message: "Kept (reclaim policy Retain) because node \(plan.node) failed; its data stays on that node. Claim \(local.claim.key) is rebuilt elsewhere.")
+        // Mark every pinned volume before touching its claim: the mark (failed node, and for
+        // claims Rebound recreates, the claim to recreate) is what lets any replica finish the job
+        // if this one stops half-way. With retention on, the volume is also kept.
+        for local in plan.localClaims {
+            guard let volume = local.volumeName else { continue }
+            guard settings.retainVolumes || local.recreate else { continue }
+            let ok = await perform(.retainVolume(volume)) {
+                let patch = ClaimRecovery.markPatch(
+                    failedNode: plan.node, retain: settings.retainVolumes,
+                    template: local.recreate ? planner.replacement(for: local.claim, failedNode: plan.node) : nil)
+                let marked = try await client.patch(PersistentVolume.self, volume, .merge(patch))
+                if settings.retainVolumes {
+                    await recorder.record(marked, reason: "ReboundVolumeRetained", message: "Kept (reclaim policy Retain) because node \(plan.node) failed; its data stays on that node. Claim \(local.claim.key) is rebuilt elsewhere.")
                 }
-                // Without the volume kept, deleting the claim could destroy its data: stop here.
-                guard ok else { return finish(plan, success: false) }
             }
+            // Without the volume kept and marked, deleting the claim could lose its data or its spec: stop here.
+            guard ok else { return finish(plan, success: false) }
         }
 
         for local in plan.localClaims {
@@ -142,20 +144,31 @@ struct MigrationExecutor: Sendable {
                     }
                 }
             }
-            let replacement = planner.replacement(for: claim, failedNode: plan.node)
-            let ok = await perform(.createClaim(claim.key)) {
-                do {
-                    let created = try await client.create(replacement)
-                    await recorder.record(created, reason: "ReboundClaimRebuilt", message: "Recreated in place of the claim whose volume was on failed node \(plan.node); it will be provisioned where the pod restarts.")
-                } catch let error as KubeAPIError where error.isAlreadyExists {
-                    // Someone (the pod's controller) created it first; fine unless it is still the old one.
-                    let current = try await client.get(PersistentVolumeClaim.self, claim.name, namespace: claim.namespace)
-                    if current.metadata.uid == claim.metadata.uid { throw error }
-                }
-            }
+            let ok = await recreate(planner.replacement(for: claim, failedNode: plan.node), replacing: claim.metadata.uid, volume: local.volumeName, failedNode: plan.node)
             success = success && ok
         }
         return finish(plan, success: success)
+    }
+
+    /// Creates `replacement` (unless someone already has) and clears the volume's mark.
+    func recreate(_ replacement: PersistentVolumeClaim, replacing oldUID: String?, volume: String?, failedNode: String) async -> Bool {
+        let created = await perform(.createClaim(replacement.key)) {
+            do {
+                let created = try await client.create(replacement)
+                await recorder.record(created, reason: "ReboundClaimRebuilt", message: "Recreated in place of the claim whose volume was on failed node \(failedNode); it will be provisioned where the pod restarts.")
+            } catch let error as KubeAPIError where error.isAlreadyExists {
+                // Someone (another replica, the pod's controller) created it first; fine unless it is still the old one.
+                let current = try await client.get(PersistentVolumeClaim.self, replacement.name, namespace: replacement.namespace)
+                if current.metadata.uid == oldUID { throw error }
+            }
+        }
+        guard created, let volume, !settings.dryRun else { return created }
+        do {
+            _ = try await client.patch(PersistentVolume.self, volume, .merge(ClaimRecovery.donePatch))
+        } catch {
+            logger.warning("could not clear the claim template on the volume; the claim exists, so it will be cleared later", metadata: ["volume": "\(volume)", "error": "\(error)"])
+        }
+        return true
     }
 
     private func finish(_ plan: MigrationPlan, success: Bool) -> Bool {
@@ -202,8 +215,4 @@ struct MigrationExecutor: Sendable {
         return false
     }
 
-    /// A timestamp allowed in a label value: `20261121T160500Z`.
-    static func labelTimestamp(_ date: Date) -> String {
-        KubeTime.format(date, micro: false).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-    }
 }

@@ -20,8 +20,12 @@ extension SimController {
         await withDiscardingTaskGroup { group in
             for type in watches {
                 group.addTask {
-                    guard let watch = try? await store.watch(type, namespace: nil, from: await store.revision) else { return }
-                    for await _ in watch.frames { signal.yield() }
+                    // Watches end when the server drops them (fault injection does): watch again.
+                    while !Task.isCancelled {
+                        guard let watch = try? await store.watch(type, namespace: nil, from: await store.revision) else { return }
+                        signal.yield()
+                        for await _ in watch.frames { signal.yield() }
+                    }
                 }
             }
             group.addTask {
