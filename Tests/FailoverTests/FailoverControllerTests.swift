@@ -135,6 +135,44 @@ struct FailoverControllerTests {
         await harness.stop()
     }
 
+    @Test("a pod with a network volume is force-deleted and its attachment on the failed node removed; the claim stays")
+    func networkVolume() async throws {
+        let harness = try await FailoverHarness.start()
+        for name in ["node-1", "node-2", "node-3"] { try await harness.addNode(name) }
+        try await harness.addNamespace("web")
+        _ = try await harness.store.create(PersistentVolume.resourceType, namespace: nil, object: [
+            "metadata": ["name": "pv-ebs"],
+            "spec": ["capacity": ["storage": "10Gi"], "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Delete",
+                     "csi": ["driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"], "claimRef": ["namespace": "web", "name": "shared"],
+                     "nodeAffinity": ["required": ["nodeSelectorTerms": [["matchExpressions": [["key": "topology.kubernetes.io/zone", "operator": "In", "values": ["eu-1a"]]]]]]]],
+            "status": ["phase": "Bound"],
+        ])
+        _ = try await harness.store.create(PersistentVolumeClaim.resourceType, namespace: "web", object: [
+            "metadata": ["name": "shared"], "spec": ["accessModes": ["ReadWriteOnce"], "volumeName": "pv-ebs", "resources": ["requests": ["storage": "10Gi"]]],
+        ])
+        _ = try await harness.store.create(VolumeAttachment.resourceType, namespace: nil, object: [
+            "metadata": ["name": "csi-attach-1"], "spec": ["attacher": "ebs.csi.aws.com", "nodeName": "node-2", "source": ["persistentVolumeName": "pv-ebs"]],
+        ])
+        var pod = FailoverHarness.template(annotation: "true")
+        pod["metadata"]?["name"] = "web-0"
+        pod["spec"]?["volumes"] = [["name": "data", "persistentVolumeClaim": ["claimName": "shared"]]]
+        _ = try await harness.store.create(Pod.resourceType, namespace: "web", object: pod)
+        try await harness.schedulePending(to: "node-2")
+        #expect(await harness.waitRunning([("web", "web-0")]))
+        let claimUID = await harness.claim("web", "shared")?.uid
+        let running = try await harness.startController(settings: FailoverHarness.settings())
+        try await harness.setReady("node-2", "False")
+        let detached = await harness.store.waitUntil([Pod.resourceType, VolumeAttachment.resourceType]) {
+            guard await harness.pod("web", "web-0") == nil else { return false }
+            return (try? await harness.store.get(VolumeAttachment.resourceType, namespace: nil, name: "csi-attach-1")) == nil
+        }
+        #expect(detached)
+        #expect(await harness.claim("web", "shared")?.uid == claimUID)
+        #expect(await harness.volume("pv-ebs")?.value["spec"]?["persistentVolumeReclaimPolicy"] == "Delete")
+        await running.stop()
+        await harness.stop()
+    }
+
     @Test("dry-run plans every action and writes nothing")
     func dryRun() async throws {
         let harness = try await FailoverHarness.start()

@@ -38,11 +38,17 @@ struct ServeCommand: AsyncParsableCommand {
         let health = HealthServer(
             address: config.string("health.address"), port: config.int("health.port"), registry: registry,
             ready: { await caches.hasSynced }, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: CacheService(caches: caches, logger: logger)),
+            .init(service: health.application()),
+        ]
+        if config.bool("failover.enabled") {
+            services.append(.init(service: FailoverService(
+                client: client, caches: caches, settings: config.failoverSettings,
+                election: config.bool("leaderElection.enabled") ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: CacheService(caches: caches, logger: logger)),
-                .init(service: health.application()),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -1,0 +1,35 @@
+import Failover
+import Kube
+import Logging
+import ServiceLifecycle
+
+/// The failover controller as a service of `rebound serve`: it acts only while this replica
+/// holds the lease (a new controller each term, so every term starts from the API's state). In
+/// dry-run it writes nothing, not even the lease, so it can run beside a real deployment.
+struct FailoverService: Service {
+    let client: KubeClient
+    let caches: ClusterCaches
+    let settings: FailoverSettings
+    let election: LeaderElector.Settings?
+    let logger: Logger
+
+    func run() async throws {
+        let client = self.client, caches = self.caches, settings = self.settings, logger = self.logger
+        let identity = election?.identity ?? "rebound"
+        let work: @Sendable () async -> Void = {
+            let controller = FailoverController(client: client, caches: caches, settings: settings, identity: identity, logger: logger)
+            await controller.run()
+        }
+        let task: Task<Void, Never>
+        if let election, !settings.dryRun {
+            let elector = LeaderElector(client: client, settings: election, logger: logger)
+            task = Task { await elector.run(whileLeading: work) }
+        } else {
+            if settings.dryRun { logger.notice("dry run: the failover controller acts without leader election and writes nothing") }
+            task = Task { await work() }
+        }
+        try? await gracefulShutdown()
+        task.cancel()
+        await task.value
+    }
+}

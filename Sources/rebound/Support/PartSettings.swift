@@ -1,0 +1,51 @@
+import Capacity
+import Failover
+import Foundation
+
+/// Turns the resolved configuration into each part's settings.
+extension ResolvedConfig {
+    /// The keys every part agrees on (`compat.*`, `capacity.*`).
+    var compatibilityKeys: CompatibilityKeys {
+        var keys = CompatibilityKeys()
+        keys.migrationAnnotation = string("compat.migrationAnnotation")
+        keys.namespaceLabel = string("compat.namespaceLabel")
+        keys.provisioners = Set(list("compat.provisioners"))
+        keys.volumeGroupParameters = list("compat.volumeGroupParameters")
+        keys.legacyVolumeGroups = map("compat.legacyVolumeGroups")
+        keys.routingResource = string("capacity.routingResource")
+        keys.requestsAnnotation = string("capacity.requestsAnnotation")
+        keys.capacitySource = string("capacity.source") == "annotation"
+            ? .annotation(prefix: string("capacity.annotationPrefix")) : .allocatable(prefix: string("capacity.allocatablePrefix"))
+        return keys
+    }
+
+    var failoverSettings: FailoverSettings {
+        var settings = FailoverSettings()
+        settings.notReadyTimeout = .seconds(int("failover.notReadyTimeoutSeconds"))
+        settings.maxFailedNodeFraction = double("failover.maxFailedNodeFraction")
+        settings.migrationsPerSecond = double("failover.migrationsPerSecond")
+        settings.migrationBurst = int("failover.migrationBurst")
+        settings.workers = int("failover.workers")
+        settings.retainVolumes = bool("failover.retainVolumes")
+        settings.deleteVolumeAttachments = bool("failover.deleteVolumeAttachments")
+        settings.dryRun = bool("failover.dryRun")
+        settings.keys = compatibilityKeys
+        return settings
+    }
+
+    /// This replica's name: the configured one, else the pod's name, else the host's.
+    var identity: String {
+        let configured = string("leaderElection.identity")
+        if !configured.isEmpty { return configured }
+        if let pod = ProcessInfo.processInfo.environment["POD_NAME"], !pod.isEmpty { return pod }
+        return ProcessInfo.processInfo.hostName
+    }
+
+    var leaderSettings: LeaderElector.Settings {
+        var settings = LeaderElector.Settings(namespace: string("leaderElection.namespace"), name: string("leaderElection.leaseName"), identity: identity)
+        settings.leaseDuration = .seconds(int("leaderElection.leaseDurationSeconds"))
+        settings.renewDeadline = .seconds(int("leaderElection.renewDeadlineSeconds"))
+        settings.retryPeriod = .seconds(int("leaderElection.retryPeriodSeconds"))
+        return settings
+    }
+}
