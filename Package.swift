@@ -119,6 +119,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "failover-bench",
+            dependencies: ["ClusterSim", "Failover", "Kube", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/failover",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Kube", "ClusterSim", .product(name: "Logging", package: "swift-log")],

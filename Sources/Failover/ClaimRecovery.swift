@@ -11,12 +11,14 @@ public enum ClaimRecovery {
     public static let failedAtLabel = "rebound.io/failed-at"
     /// JSON of the claim to create, present only while it has not been created.
     public static let templateAnnotation = "rebound.io/claim-template"
+    /// The uid of the claim being replaced (a volume's claimRef may lack one).
+    public static let replacedUIDAnnotation = "rebound.io/replaced-claim-uid"
 
     /// The merge patch that marks a volume before its claim is deleted.
-    static func markPatch(failedNode: String, retain: Bool, template: PersistentVolumeClaim?) -> JSONValue {
+    static func markPatch(failedNode: String, retain: Bool, template: PersistentVolumeClaim?, replacedUID: String?) -> JSONValue {
         var metadata: JSONObject = ["labels": [.init(stringLiteral: failedNodeLabel): .string(failedNode), .init(stringLiteral: failedAtLabel): .string(labelTimestamp(Date()))]]
-        if let template, let json = try? JSONValue(encoding: template) {
-            metadata["annotations"] = [.init(stringLiteral: templateAnnotation): .string(json.jsonString)]
+        if let template, let replacedUID, let json = try? JSONValue(encoding: template) {
+            metadata["annotations"] = [.init(stringLiteral: templateAnnotation): .string(json.jsonString), .init(stringLiteral: replacedUIDAnnotation): .string(replacedUID)]
         }
         var patch: JSONObject = ["metadata": .object(metadata)]
         if retain { patch["spec"] = ["persistentVolumeReclaimPolicy": "Retain"] }
@@ -24,7 +26,12 @@ public enum ClaimRecovery {
     }
 
     /// The merge patch that clears the template once the claim exists again.
-    static let donePatch: JSONValue = ["metadata": ["annotations": [.init(stringLiteral: templateAnnotation): .null]]]
+    static let donePatch: JSONValue = ["metadata": ["annotations": [.init(stringLiteral: templateAnnotation): .null, .init(stringLiteral: replacedUIDAnnotation): .null]]]
+
+    /// The uid of the claim a marked volume replaces.
+    public static func replacedUID(on volume: PersistentVolume) -> String? {
+        volume.metadata.annotations?[replacedUIDAnnotation] ?? volume.spec?.claimRef?.uid
+    }
 
     /// The claim a marked volume still waits for, if any.
     public static func pendingTemplate(on volume: PersistentVolume) -> PersistentVolumeClaim? {
@@ -42,10 +49,12 @@ public enum ClaimRecovery {
         case clear
     }
 
-    static func step(for volume: PersistentVolume, current: PersistentVolumeClaim?) -> Step? {
-        guard let template = pendingTemplate(on: volume) else { return nil }
-        guard let current else { return .create(template) }
-        return current.metadata.uid == volume.spec?.claimRef?.uid ? .wait : .clear
+    /// - Parameter usedOnFailedNode: a pod bound to a failed node still uses the claim's name; a new
+    ///   claim now could be provisioned for that pod, on that node, so wait until it is gone.
+    static func step(for volume: PersistentVolume, current: PersistentVolumeClaim?, usedOnFailedNode: Bool) -> Step? {
+        guard let template = pendingTemplate(on: volume), let replaced = replacedUID(on: volume) else { return nil }
+        guard let current else { return usedOnFailedNode ? .wait : .create(template) }
+        return current.metadata.uid == replaced ? .wait : .clear
     }
 
     /// A timestamp allowed in a label value: `20261121T160500Z`.

@@ -94,7 +94,14 @@ public actor FailoverController {
             }
             group.addTask {
                 for await event in podEvents {
-                    if case .deleted = event { continue }
+                    if case .deleted(let pod) = event {
+                        // A claim rebuild may have been waiting for this pod to go.
+                        for claimName in pod.claimNames {
+                            guard let claim = await self.caches.claims.get("\(pod.namespace ?? "")/\(claimName)"), let volumeName = claim.volumeName else { continue }
+                            if let volume = await self.caches.volumes.get(volumeName) { await self.recoverClaim(of: volume) }
+                        }
+                        continue
+                    }
                     await self.podChanged(event.object)
                 }
             }
@@ -298,9 +305,14 @@ public actor FailoverController {
             let namespace = reference.namespace, let name = reference.name
         else { return }
         let key = "\(namespace)/\(name)"
-        if let uid = reference.uid, await waiter.isExpected(key: key, uid: uid) { return }
+        guard let replacedUID = ClaimRecovery.replacedUID(on: volume) else { return }
+        if await waiter.isExpected(key: key, uid: replacedUID) { return }
         let failedNode = volume.metadata.labels?[ClaimRecovery.failedNodeLabel] ?? "unknown"
-        switch ClaimRecovery.step(for: volume, current: await caches.claims.get(key)) {
+        var usedOnFailedNode = false
+        for pod in await caches.pods.byIndex(Informer<Pod>.claimIndex, key) {
+            if let node = pod.nodeName, await state(of: node)?.isFailed == true { usedOnFailedNode = true }
+        }
+        switch ClaimRecovery.step(for: volume, current: await caches.claims.get(key), usedOnFailedNode: usedOnFailedNode) {
         case .create(let template)?:
             logger.notice("finishing a claim rebuild left half-done", metadata: ["claim": "\(key)", "volume": "\(volume.name)"])
             _ = await executor.recreate(template, replacing: reference.uid, volume: volume.name, failedNode: failedNode)

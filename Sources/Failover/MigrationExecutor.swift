@@ -68,7 +68,7 @@ struct MigrationExecutor: Sendable {
             let ok = await perform(.retainVolume(volume)) {
                 let patch = ClaimRecovery.markPatch(
                     failedNode: plan.node, retain: settings.retainVolumes,
-                    template: local.recreate ? planner.replacement(for: local.claim, failedNode: plan.node) : nil)
+                    template: local.recreate ? planner.replacement(for: local.claim, failedNode: plan.node) : nil, replacedUID: local.claim.metadata.uid)
                 let marked = try await client.patch(PersistentVolume.self, volume, .merge(patch))
                 if settings.retainVolumes {
                     await recorder.record(marked, reason: "ReboundVolumeRetained", message: "Kept (reclaim policy Retain) because node \(plan.node) failed; its data stays on that node. Claim \(local.claim.key) is rebuilt elsewhere.")

@@ -158,7 +158,7 @@ struct FailoverResilienceTests {
         // The state a controller leaves when it stops right after deleting the pod and the claim.
         let template = MigrationPlanner(keys: .init()).replacement(for: try claim.value.decode(as: PersistentVolumeClaim.self), failedNode: "node-2")
         _ = try await harness.store.patch(PersistentVolume.resourceType, namespace: nil, name: volume, patchType: .merge, patch: [
-            "metadata": ["labels": ["rebound.io/failed-node": "node-2"], "annotations": ["rebound.io/claim-template": .string(try JSONValue(encoding: template).jsonString)]],
+            "metadata": ["labels": ["rebound.io/failed-node": "node-2"], "annotations": ["rebound.io/claim-template": .string(try JSONValue(encoding: template).jsonString), "rebound.io/replaced-claim-uid": .string(claim.uid)]],
             "spec": ["persistentVolumeReclaimPolicy": "Retain"],
         ])
         _ = try await harness.store.delete(Pod.resourceType, namespace: "apps", name: "db", options: .init(gracePeriodSeconds: 0))
