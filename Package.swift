@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         .target(
@@ -85,8 +86,16 @@ let package = Package(
             name: "Extender",
             dependencies: [
                 "Kube", "Capacity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -124,11 +133,28 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CapacityTests", dependencies: ["Capacity"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapacityTests",
+            dependencies: ["Capacity", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "KubeTests", dependencies: ["TestSupport", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
         .testTarget(name: "ClusterSimTests", dependencies: ["TestSupport", "ClusterSim", "Kube"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookTests", dependencies: ["TestSupport", "Webhook", "Kube", "Capacity"], swiftSettings: swiftSettings),
-        .testTarget(name: "ExtenderTests", dependencies: ["TestSupport", "Extender", "Kube", "Capacity"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ExtenderTests",
+            dependencies: [
+                "TestSupport", "Extender", "Kube", "Capacity", "ClusterSim",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ReboundTests", dependencies: ["rebound", "TestSupport", "Kube", "ClusterSim"], swiftSettings: swiftSettings),
         .testTarget(name: "FailoverTests", dependencies: ["TestSupport", "Failover", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
     ]

@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
             services: [
                 .init(service: CacheService(caches: caches, logger: logger)),
                 .init(service: health.application()),
-            ],
+            ] + ExtenderWiring.services(config: config, caches: caches, client: client, registry: registry, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -1,0 +1,63 @@
+/// Why the filter drops a node, as a bounded set (a metrics label).
+public enum DropReason: String, Sendable, Hashable, CaseIterable {
+    /// Not Ready, tainted unreachable/not-ready/out-of-service/unschedulable, cordoned or being deleted.
+    case unhealthy
+    /// The node does not report one of the pod's volume groups.
+    case groupMissing = "group_missing"
+    /// The node's reported free space is smaller than the request.
+    case insufficientCapacity = "insufficient_capacity"
+    /// Enough reported space, but pods being placed have it promised.
+    case reserved
+    /// One of the pod's claims is bound to a volume on another node.
+    case pinned
+    /// NodeNames mode: the name is not in the extender's node cache.
+    case notFound = "not_found"
+    /// The pod's own request could not be read, so no node can be judged.
+    case unreadableRequest = "unreadable_request"
+
+    /// Whether kube-scheduler's preemption could make the node fit. Evicting pods frees no
+    /// volume-group space, so only space promised to in-flight placements can come back.
+    public var resolvable: Bool { self == .reserved }
+}
+
+/// The filter's answer for one node.
+public enum PlacementVerdict: Sendable, Hashable {
+    /// The pod fits; `leftGiB` is the free space per requested group after placing it.
+    case fits(leftGiB: [String: Int64])
+    /// The node is dropped, with the reason kube-scheduler reports to the user.
+    case dropped(DropReason, String)
+
+    public var fits: Bool {
+        if case .fits = self { return true }
+        return false
+    }
+
+    /// Judges one node for a pod needing `requests`: healthy, offering every group, and with room
+    /// in each once reported space and space promised to other pods are accounted for.
+    ///
+    /// - Parameters:
+    ///   - health: the node's health verdict.
+    ///   - capacity: what the node reports, GiB per group.
+    ///   - committed: GiB per group the ledger counts against the node for other pods.
+    public static func judge(requests: VolumeGroupRequests, health: NodeHealth, capacity: NodeCapacity, committed: [String: Int64]) -> PlacementVerdict {
+        if case .unhealthy(let reasons) = health {
+            return .dropped(.unhealthy, reasons.map(\.description).joined(separator: "; "))
+        }
+        var left: [String: Int64] = [:]
+        // Sorted so that a node short in several groups always reports the same one.
+        for (group, needed) in requests.gibByGroup.sorted(by: { $0.key < $1.key }) {
+            guard let free = capacity[group] else {
+                return .dropped(.groupMissing, "node has no volume group \(group)")
+            }
+            if free < needed {
+                return .dropped(.insufficientCapacity, "volume group \(group) has \(free) GiB free, the pod needs \(needed) GiB")
+            }
+            let promised = committed[group] ?? 0
+            if free - promised < needed {
+                return .dropped(.reserved, "volume group \(group) has \(free) GiB free but \(promised) GiB are promised to pods being placed; the pod needs \(needed) GiB")
+            }
+            left[group] = free - promised - needed
+        }
+        return .fits(leftGiB: left)
+    }
+}
