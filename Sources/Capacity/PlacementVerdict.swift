@@ -40,24 +40,47 @@ public enum PlacementVerdict: Sendable, Hashable {
     ///   - capacity: what the node reports, GiB per group.
     ///   - committed: GiB per group the ledger counts against the node for other pods.
     public static func judge(requests: VolumeGroupRequests, health: NodeHealth, capacity: NodeCapacity, committed: [String: Int64]) -> PlacementVerdict {
+        PlacementRule(requests: requests).judge(health: health, capacity: capacity, committed: committed)
+    }
+}
+
+/// ``PlacementVerdict/judge(requests:health:capacity:committed:)`` prepared once for one pod, to
+/// judge thousands of nodes without sorting or allocating per node.
+public struct PlacementRule: Sendable {
+    /// The requested groups in name order, so a node short in several always reports the same one.
+    public let requests: [(group: String, gib: Int64)]
+
+    public init(requests: VolumeGroupRequests) {
+        self.requests = requests.gibByGroup.sorted { $0.key < $1.key }.map { (group: $0.key, gib: $0.value) }
+    }
+
+    /// Judges one node. Without `computeLeft` a fitting node's verdict carries no amounts
+    /// (the filter needs none; prioritize does).
+    public func judge(health: NodeHealth, capacity: NodeCapacity, committed: [String: Int64]?, computeLeft: Bool = true) -> PlacementVerdict {
         if case .unhealthy(let reasons) = health {
             return .dropped(.unhealthy, reasons.map(\.description).joined(separator: "; "))
         }
         var left: [String: Int64] = [:]
-        // Sorted so that a node short in several groups always reports the same one.
-        for (group, needed) in requests.gibByGroup.sorted(by: { $0.key < $1.key }) {
-            guard let free = capacity[group] else {
-                return .dropped(.groupMissing, "node has no volume group \(group)")
-            }
-            if free < needed {
-                return .dropped(.insufficientCapacity, "volume group \(group) has \(free) GiB free, the pod needs \(needed) GiB")
-            }
-            let promised = committed[group] ?? 0
-            if free - promised < needed {
-                return .dropped(.reserved, "volume group \(group) has \(free) GiB free but \(promised) GiB are promised to pods being placed; the pod needs \(needed) GiB")
-            }
-            left[group] = free - promised - needed
+        for (group, needed) in requests {
+            let free = capacity[group]
+            let promised = committed?[group] ?? 0
+            if let dropped = Self.shortfall(group: group, needed: needed, free: free, promised: promised) { return dropped }
+            if computeLeft { left[group] = free! - promised - needed }
         }
         return .fits(leftGiB: left)
+    }
+
+    /// One group's check: nil when `needed` GiB fit in what the node reports `free` (nil: the
+    /// group is not reported) minus what is `promised` to other pods, else why not.
+    @inline(__always)
+    public static func shortfall(group: String, needed: Int64, free: Int64?, promised: Int64) -> PlacementVerdict? {
+        guard let free else { return .dropped(.groupMissing, "node has no volume group \(group)") }
+        if free < needed {
+            return .dropped(.insufficientCapacity, "volume group \(group) has \(free) GiB free, the pod needs \(needed) GiB")
+        }
+        if free - promised < needed {
+            return .dropped(.reserved, "volume group \(group) has \(free) GiB free but \(promised) GiB are promised to pods being placed; the pod needs \(needed) GiB")
+        }
+        return nil
     }
 }

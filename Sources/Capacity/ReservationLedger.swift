@@ -71,7 +71,7 @@ public struct ReservationLedger: Sendable {
     /// Counts `requests` on every node in `candidates` for `pod`, replacing what the pod had:
     /// a pod that is filtered again is on a new scheduling attempt, so its earlier hold or
     /// reservation no longer stands.
-    public mutating func hold(pod: String, uid: String?, candidates: some Sequence<String>, requests: VolumeGroupRequests, now: ContinuousClock.Instant) {
+    public mutating func hold(pod: String, uid: String?, candidates: [String], requests: VolumeGroupRequests, now: ContinuousClock.Instant) {
         let nodes = Set(candidates)
         guard !nodes.isEmpty, !requests.isEmpty else {
             entries.removeValue(forKey: pod)
@@ -81,7 +81,7 @@ public struct ReservationLedger: Sendable {
     }
 
     /// Keeps a held pod's hold only on `nodes` (prioritize sees the final candidate set).
-    public mutating func narrowHold(pod: String, uid: String?, to nodes: some Sequence<String>) {
+    public mutating func narrowHold(pod: String, uid: String?, to nodes: [String]) {
         guard var entry = entries[pod], Self.sameUID(entry.uid, uid), case .held(let candidates) = entry.placement else { return }
         let narrowed = candidates.intersection(nodes)
         guard !narrowed.isEmpty else { return }

@@ -87,22 +87,26 @@ public final class SchedulerExtender: Sendable {
 
         var failures: [ExtenderResultWriter.Failure] = []
         var dropCounts: [DropReason: Int] = [:]
-        for (name, verdict) in zip(names, verdicts) {
-            guard case .dropped(let reason, let message) = verdict else { continue }
-            failures.append(.init(node: name, reason: message, unresolvable: !reason.resolvable))
+        var passing: [Int] = []
+        passing.reserveCapacity(names.count)
+        for index in names.indices {
+            guard case .dropped(let reason, let message) = verdicts[index] else {
+                passing.append(index)
+                continue
+            }
+            failures.append(.init(node: names[index], reason: message, unresolvable: !reason.resolvable))
             dropCounts[reason, default: 0] += 1
         }
         for (reason, count) in dropCounts { metrics.dropped(reason, count: count) }
         let result: ByteBuffer
         switch arguments.nodes {
         case .list(let scanned):
-            let passing = zip(scanned, verdicts).filter { $0.1.fits }.map(\.0.range)
+            let ranges = passing.map { scanned[$0].range }
             result = body.withUnsafeReadableBytes { raw in
-                ExtenderResultWriter.filterResult(nodesFrom: raw, passing: passing, failures: failures, allocator: allocator)
+                ExtenderResultWriter.filterResult(nodesFrom: raw, passing: ranges, failures: failures, allocator: allocator)
             }
         case .names:
-            let passing = zip(names, verdicts).filter { $0.1.fits }.map(\.0)
-            result = ExtenderResultWriter.filterResult(names: passing, failures: failures, allocator: allocator)
+            result = ExtenderResultWriter.filterResult(names: passing.map { names[$0] }, failures: failures, allocator: allocator)
         }
         logger.debug("filtered", metadata: [
             "pod": "\(pod.ledgerKey)", "nodes": "\(names.count)", "passed": "\(names.count - failures.count)",
@@ -137,7 +141,7 @@ public final class SchedulerExtender: Sendable {
                 pins: volumes.pins, candidates: candidates, now: .now)
         }
         metrics.request(.prioritize, .ok, duration: .now - started)
-        return Answer(code: 200, body: ExtenderResultWriter.priorities(Array(zip(names, scores)).map { (host: $0.0, score: $0.1) }, allocator: allocator))
+        return Answer(code: 200, body: ExtenderResultWriter.priorities(names: names, scores: scores, allocator: allocator))
     }
 
     // MARK: bind

@@ -114,7 +114,7 @@ struct WireTests {
         #expect(String(buffer: names) == "{\"Nodes\":null,\"NodeNames\":[\"a\"],\"FailedNodes\":{\"b\":\"has \\\"quotes\\\"\"},\"FailedAndUnresolvableNodes\":{\"c\":\"gone\"},\"Error\":\"\"}")
         let error = ExtenderResultWriter.filterError("no", allocator: allocator)
         #expect(String(buffer: error) == "{\"Nodes\":null,\"NodeNames\":null,\"FailedNodes\":null,\"FailedAndUnresolvableNodes\":null,\"Error\":\"no\"}")
-        let priorities = ExtenderResultWriter.priorities([("a", 3), ("b", 10)], allocator: allocator)
+        let priorities = ExtenderResultWriter.priorities(names: ["a", "b"], scores: [3, 10], allocator: allocator)
         #expect(String(buffer: priorities) == "[{\"Host\":\"a\",\"Score\":3},{\"Host\":\"b\",\"Score\":10}]")
         #expect(String(buffer: ExtenderResultWriter.bindingResult(error: "", allocator: allocator)) == "{\"Error\":\"\"}")
     }

@@ -30,6 +30,8 @@ actor ExtenderState {
 
     let strategy: ScoringStrategy
     private var nodes: [String: NodeSummary] = [:]
+    /// The same nodes, laid out for judging many at once.
+    private var table = NodeTable()
     private var ledger: ReservationLedger
     /// True once the caches have synced and this state was built from them.
     private(set) var isReady = false
@@ -50,12 +52,14 @@ actor ExtenderState {
 
     func upsertNode(_ summary: NodeSummary) {
         nodes[summary.name] = summary
+        table.upsert(summary)
         ledger.report(node: summary.name, freeGiB: summary.capacity.freeGiB)
         changed()
     }
 
     func removeNode(_ name: String) {
         nodes.removeValue(forKey: name)
+        table.remove(name)
         ledger.nodeRemoved(name)
         changed()
     }
@@ -89,9 +93,11 @@ actor ExtenderState {
     func filter(pod: PodRef, requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, now: ContinuousClock.Instant) -> [PlacementVerdict] {
         ledger.expire(now: now)
         let committed = ledger.committed(excluding: pod.key)
-        let verdicts = judge(requests: requests, pins: pins, candidates: candidates, committed: committed)
+        let verdicts = judge(requests: requests, pins: pins, candidates: candidates, committed: committed, computeLeft: false)
         let names = candidates.names
-        let passing = zip(names, verdicts).lazy.filter { $0.1.fits }.map(\.0)
+        var passing: [String] = []
+        passing.reserveCapacity(names.count)
+        for index in names.indices where verdicts[index].fits { passing.append(names[index]) }
         ledger.hold(pod: pod.key, uid: pod.uid, candidates: passing, requests: requests, now: now)
         changed()
         return verdicts
@@ -101,36 +107,74 @@ actor ExtenderState {
     func prioritize(pod: PodRef, requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, now: ContinuousClock.Instant) -> [Int64] {
         ledger.expire(now: now)
         let committed = ledger.committed(excluding: pod.key)
-        let verdicts = judge(requests: requests, pins: pins, candidates: candidates, committed: committed)
-        let left: [[String: Int64]?] = verdicts.map { verdict in
-            if case .fits(let left) = verdict { return left }
-            return nil
+        let verdicts = judge(requests: requests, pins: pins, candidates: candidates, committed: committed, computeLeft: true)
+        var left: [[String: Int64]?] = []
+        left.reserveCapacity(verdicts.count)
+        for verdict in verdicts {
+            if case .fits(let amounts) = verdict { left.append(amounts) } else { left.append(nil) }
         }
         ledger.narrowHold(pod: pod.key, uid: pod.uid, to: candidates.names)
         changed()
         return CapacityScore.scores(left: left, groups: requests.gibByGroup.keys, strategy: strategy)
     }
 
-    private func judge(requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, committed: CommittedCapacity) -> [PlacementVerdict] {
+    private func judge(requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, committed: CommittedCapacity, computeLeft: Bool) -> [PlacementVerdict] {
+        let rule = PlacementRule(requests: requests)
+        // Usually nothing is promised: skip the per-node lookup then.
+        let promised = committed.byNode.isEmpty ? nil : committed.byNode
+        var verdicts: [PlacementVerdict] = []
         switch candidates {
         case .scanned(let scanned):
-            return scanned.map { verdict(for: $0.summary, name: $0.name, requests: requests, pins: pins, committed: committed) }
+            verdicts.reserveCapacity(scanned.count)
+            for node in scanned {
+                verdicts.append(verdict(for: node.summary, requests: rule, pins: pins, committed: promised?[node.name], computeLeft: computeLeft))
+            }
         case .names(let names):
-            return names.map { verdict(for: nodes[$0], name: $0, requests: requests, pins: pins, committed: committed) }
+            verdicts.reserveCapacity(names.count)
+            let columns = rule.requests.map { table.column($0.group) }
+            for name in names {
+                guard let slot = table.slot(of: name) else {
+                    verdicts.append(.dropped(.notFound, "node not found in the extender's node cache"))
+                    continue
+                }
+                if let reason = table.unhealthyReason(at: slot) {
+                    verdicts.append(.dropped(.unhealthy, reason))
+                    continue
+                }
+                if !pins.isEmpty, let pin = pins.first(where: { !$0.allows(labels: nodes[name]?.labels ?? [:], name: name) }) {
+                    verdicts.append(.dropped(.pinned, pin.reason))
+                    continue
+                }
+                let promisedHere = promised?[name]
+                var left: [String: Int64] = [:]
+                var dropped: PlacementVerdict?
+                for index in rule.requests.indices {
+                    let (group, needed) = rule.requests[index]
+                    let raw = columns[index]?[slot] ?? NodeTable.notReported
+                    let free: Int64? = raw == NodeTable.notReported ? nil : raw
+                    let promisedGiB = promisedHere?[group] ?? 0
+                    if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: free, promised: promisedGiB) {
+                        dropped = shortfall
+                        break
+                    }
+                    if computeLeft { left[group] = raw - promisedGiB - needed }
+                }
+                verdicts.append(dropped ?? .fits(leftGiB: left))
+            }
         }
+        return verdicts
     }
 
-    private func verdict(for summary: NodeSummary?, name: String, requests: VolumeGroupRequests, pins: [VolumePin], committed: CommittedCapacity) -> PlacementVerdict {
-        guard let summary else { return .dropped(.notFound, "node not found in the extender's node cache") }
+    private func verdict(for summary: borrowing NodeSummary, requests rule: PlacementRule, pins: [VolumePin], committed: [String: Int64]?, computeLeft: Bool) -> PlacementVerdict {
         if case .unhealthy(let reasons) = summary.health {
             return .dropped(.unhealthy, reasons.map(\.description).joined(separator: "; "))
         }
         if !pins.isEmpty {
             // Nodes read from a request carry no labels; the cache's copy of the node does.
-            let labels = nodes[name]?.labels ?? summary.labels
-            for pin in pins where !pin.allows(labels: labels, name: name) { return .dropped(.pinned, pin.reason) }
+            let labels = nodes[summary.name]?.labels ?? summary.labels
+            for pin in pins where !pin.allows(labels: labels, name: summary.name) { return .dropped(.pinned, pin.reason) }
         }
-        return PlacementVerdict.judge(requests: requests, health: summary.health, capacity: summary.capacity, committed: committed[name])
+        return rule.judge(health: summary.health, capacity: summary.capacity, committed: committed, computeLeft: computeLeft)
     }
 
     // MARK: Recording placements

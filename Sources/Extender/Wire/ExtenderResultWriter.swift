@@ -40,7 +40,7 @@ enum ExtenderResultWriter {
         scratch.append(contentsOf: "{\"Nodes\":null,\"NodeNames\":[".utf8)
         for (index, name) in names.enumerated() {
             if index > 0 { scratch.append(UInt8(ascii: ",")) }
-            JSONValue.appendQuoted(name, to: &scratch)
+            appendQuoted(name, to: &scratch)
         }
         scratch.append(contentsOf: "],".utf8)
         var buffer = allocator.buffer(capacity: scratch.count + 64)
@@ -53,22 +53,22 @@ enum ExtenderResultWriter {
     /// A filter result that fails the scheduling attempt with `message`.
     static func filterError(_ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         var scratch = Array("{\"Nodes\":null,\"NodeNames\":null,\"FailedNodes\":null,\"FailedAndUnresolvableNodes\":null,\"Error\":".utf8)
-        JSONValue.appendQuoted(message, to: &scratch)
+        appendQuoted(message, to: &scratch)
         scratch.append(UInt8(ascii: "}"))
         return allocator.buffer(bytes: scratch)
     }
 
-    /// A HostPriorityList.
-    static func priorities(_ scores: [(host: String, score: Int64)], allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// A HostPriorityList: `names[i]` scored `scores[i]`.
+    static func priorities(names: [String], scores: [Int64], allocator: ByteBufferAllocator) -> ByteBuffer {
         var scratch: [UInt8] = []
-        scratch.reserveCapacity(scores.reduce(2) { $0 + $1.host.utf8.count + 24 })
+        scratch.reserveCapacity(names.reduce(2) { $0 + $1.utf8.count + 24 })
         scratch.append(UInt8(ascii: "["))
-        for (index, entry) in scores.enumerated() {
+        for index in names.indices {
             if index > 0 { scratch.append(UInt8(ascii: ",")) }
             scratch.append(contentsOf: "{\"Host\":".utf8)
-            JSONValue.appendQuoted(entry.host, to: &scratch)
+            appendQuoted(names[index], to: &scratch)
             scratch.append(contentsOf: ",\"Score\":".utf8)
-            scratch.append(contentsOf: String(entry.score).utf8)
+            appendInteger(scores[index], to: &scratch)
             scratch.append(UInt8(ascii: "}"))
         }
         scratch.append(UInt8(ascii: "]"))
@@ -78,7 +78,7 @@ enum ExtenderResultWriter {
     /// An ExtenderBindingResult; an empty message means success.
     static func bindingResult(error message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         var scratch = Array("{\"Error\":".utf8)
-        JSONValue.appendQuoted(message, to: &scratch)
+        appendQuoted(message, to: &scratch)
         scratch.append(UInt8(ascii: "}"))
         return allocator.buffer(bytes: scratch)
     }
@@ -86,6 +86,24 @@ enum ExtenderResultWriter {
     /// `{"Error": message}`: the body of an HTTP error answer, readable by people and tools.
     static func errorBody(_ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         bindingResult(error: message, allocator: allocator)
+    }
+
+    /// A JSON string literal; names and reasons rarely need escapes, so those without are copied whole.
+    static func appendQuoted(_ text: String, to output: inout [UInt8]) {
+        let clean = text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        guard clean else { return JSONValue.appendQuoted(text, to: &output) }
+        output.append(UInt8(ascii: "\""))
+        output.append(contentsOf: text.utf8)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+        // Scores are 0…10: avoid formatting a String for each.
+        if (0...9).contains(value) {
+            output.append(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            output.append(contentsOf: String(value).utf8)
+        }
     }
 
     private static func writeFailures(_ failures: [Failure], to buffer: inout ByteBuffer) {
@@ -96,9 +114,9 @@ enum ExtenderResultWriter {
             for failure in failures where failure.unresolvable == unresolvable {
                 if !first { scratch.append(UInt8(ascii: ",")) }
                 first = false
-                JSONValue.appendQuoted(failure.node, to: &scratch)
+                appendQuoted(failure.node, to: &scratch)
                 scratch.append(UInt8(ascii: ":"))
-                JSONValue.appendQuoted(failure.reason, to: &scratch)
+                appendQuoted(failure.reason, to: &scratch)
             }
             scratch.append(UInt8(ascii: "}"))
             if !unresolvable { scratch.append(UInt8(ascii: ",")) }
