@@ -27,14 +27,48 @@ public enum CapacityScore {
     /// or nil when the pod does not fit there.
     public static func scores(left: [[String: Int64]?], groups: some Collection<String>, strategy: ScoringStrategy) -> [Int64] {
         let groups = Array(Set(groups)).sorted()
-        guard !groups.isEmpty else { return Array(repeating: 0, count: left.count) }
-        let largest = groups.map { group in left.reduce(Int64(0)) { max($0, $1?[group] ?? 0) } }
-        return left.map { candidate in
-            guard let candidate else { return 0 }
-            let shares = zip(groups, largest).map { group, largest in (max(0, candidate[group] ?? 0), largest) }
-            let spread = roundedMeanShare(shares)
-            return strategy == .spreadout ? spread : maximum - spread
+        var matrix = [Int64](repeating: 0, count: groups.count * left.count)
+        for (row, group) in groups.enumerated() {
+            for (column, candidate) in left.enumerated() { matrix[row * left.count + column] = candidate?[group] ?? 0 }
         }
+        return scores(left: matrix, groupCount: groups.count, fits: left.map { $0 != nil }, strategy: strategy)
+    }
+
+    /// The same scores from a matrix, for thousands of candidates without a dictionary each:
+    /// `left[g * fits.count + i]` is what candidate `i` has left in group `g` (ignored where
+    /// `fits[i]` is false).
+    public static func scores(left: [Int64], groupCount: Int, fits: [Bool], strategy: ScoringStrategy) -> [Int64] {
+        let count = fits.count
+        precondition(left.count == groupCount * count, "one value per group and candidate")
+        guard groupCount > 0 else { return Array(repeating: 0, count: count) }
+        var largest = [Int64](repeating: 0, count: groupCount)
+        for group in 0..<groupCount {
+            for candidate in 0..<count where fits[candidate] { largest[group] = max(largest[group], left[group * count + candidate]) }
+        }
+        var scores = [Int64](repeating: 0, count: count)
+        var shares: [(Int64, Int64)] = []
+        for candidate in 0..<count where fits[candidate] {
+            let spread: Int64
+            if groupCount == 1 {
+                spread = roundedShare(max(0, left[candidate]), largest[0])
+            } else {
+                shares.removeAll(keepingCapacity: true)
+                for group in 0..<groupCount { shares.append((max(0, left[group * count + candidate]), largest[group])) }
+                spread = roundedMeanShare(shares)
+            }
+            scores[candidate] = strategy == .spreadout ? spread : maximum - spread
+        }
+        return scores
+    }
+
+    /// round(10 × a / b), halves up, 0 when b is 0: the one-group case of ``roundedMeanShare(_:)``.
+    static func roundedShare(_ a: Int64, _ b: Int64) -> Int64 {
+        guard b > 0 else { return 0 }
+        let (twentyA, o1) = a.multipliedReportingOverflow(by: 20)
+        let (scaled, o2) = twentyA.addingReportingOverflow(b)
+        let (divisor, o3) = b.multipliedReportingOverflow(by: 2)
+        if o1 || o2 || o3 { return roundedMeanShare([(a, b)]) }
+        return min(maximum, scaled / divisor)
     }
 
     /// round(10 × mean(a_i / b_i)), halves up, with a_i/b_i taken as 0 where b_i is 0, computed

@@ -27,8 +27,10 @@
 public struct ReservationLedger: Sendable {
     /// Where an entry's request is counted.
     public enum Placement: Sendable, Hashable {
-        /// Counted on every candidate node until the chosen node is known.
-        case held(candidates: Set<String>)
+        /// Counted on every candidate node until the chosen node is known. An array, not a set:
+        /// holds are rebuilt on every filter call, and hashing thousands of names each time showed
+        /// up in the extender's latency.
+        case held(candidates: [String])
         /// Counted on the node the pod was bound to.
         case reserved(node: String)
     }
@@ -72,18 +74,21 @@ public struct ReservationLedger: Sendable {
     /// a pod that is filtered again is on a new scheduling attempt, so its earlier hold or
     /// reservation no longer stands.
     public mutating func hold(pod: String, uid: String?, candidates: [String], requests: VolumeGroupRequests, now: ContinuousClock.Instant) {
-        let nodes = Set(candidates)
-        guard !nodes.isEmpty, !requests.isEmpty else {
+        guard !candidates.isEmpty, !requests.isEmpty else {
             entries.removeValue(forKey: pod)
             return
         }
-        entries[pod] = Entry(uid: uid, placement: .held(candidates: nodes), remaining: requests.gibByGroup, sequence: takeSequence(), expires: now + ttl)
+        entries[pod] = Entry(uid: uid, placement: .held(candidates: candidates), remaining: requests.gibByGroup, sequence: takeSequence(), expires: now + ttl)
     }
 
     /// Keeps a held pod's hold only on `nodes` (prioritize sees the final candidate set).
     public mutating func narrowHold(pod: String, uid: String?, to nodes: [String]) {
         guard var entry = entries[pod], Self.sameUID(entry.uid, uid), case .held(let candidates) = entry.placement else { return }
-        let narrowed = candidates.intersection(nodes)
+        // kube-scheduler asks to score the nodes that passed every filter: the same nodes, or
+        // fewer when another extender dropped some. Only fewer can narrow the hold.
+        guard nodes.count < candidates.count else { return }
+        let keep = Set(nodes)
+        let narrowed = candidates.filter { keep.contains($0) }
         guard !narrowed.isEmpty else { return }
         entry.placement = .held(candidates: narrowed)
         entries[pod] = entry
@@ -177,7 +182,7 @@ public struct ReservationLedger: Sendable {
             case .reserved(let reservedOn) where reservedOn == node:
                 entries.removeValue(forKey: pod)
             case .held(var candidates) where candidates.contains(node):
-                candidates.remove(node)
+                candidates.removeAll { $0 == node }
                 if candidates.isEmpty {
                     entries.removeValue(forKey: pod)
                 } else {

@@ -56,7 +56,7 @@ extension SchedulerExtender {
         case .pod(.added(let pod)), .pod(.modified(_, let pod)):
             await observe(pod)
         case .pod(.deleted(let pod)):
-            await state.release(pod: .init(key: pod.ledgerKey, uid: pod.metadata.uid))
+            await state.release(pod: PodFacts(pod: pod, keys: keys).ref)
         case .claim(let change):
             let claim = change.object
             let key = "\(claim.metadata.namespace ?? "")/\(claim.name)"
@@ -66,8 +66,9 @@ extension SchedulerExtender {
 
     /// Brings the ledger in line with what the caches say about one pod.
     func observe(_ pod: Pod) async {
-        guard case .needs(let requests) = pod.storageDemand(keys: keys) else { return }
-        let ref = ExtenderState.PodRef(key: pod.ledgerKey, uid: pod.metadata.uid)
+        let pod = PodFacts(pod: pod, keys: keys)
+        guard case .needs(let requests) = pod.demand(keys: keys) else { return }
+        let ref = pod.ref
         if pod.isTerminal {
             await state.release(pod: ref)
             return

@@ -71,7 +71,7 @@ public final class SchedulerExtender: Sendable {
         let candidates = Self.candidates(arguments.nodes)
         let names = candidates.names
         var verdicts: [PlacementVerdict]
-        switch pod.storageDemand(keys: keys) {
+        switch pod.demand(keys: keys) {
         case .notRouted:
             verdicts = Array(repeating: .fits(leftGiB: [:]), count: names.count)
         case .unreadable(let message):
@@ -80,7 +80,7 @@ public final class SchedulerExtender: Sendable {
         case .needs(let requests):
             let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
             verdicts = await state.filter(
-                pod: .init(key: pod.ledgerKey, uid: pod.metadata.uid), requests: requests.subtracting(volumes.provisioned),
+                pod: pod.ref, requests: requests.subtracting(volumes.provisioned),
                 pins: volumes.pins, candidates: candidates, now: .now)
         }
         if names.isEmpty { logger.notice("filter request with no nodes", metadata: ["pod": "\(pod.ledgerKey)"]) }
@@ -134,10 +134,10 @@ public final class SchedulerExtender: Sendable {
         let candidates = Self.candidates(arguments.nodes)
         let names = candidates.names
         var scores = Array(repeating: Int64(0), count: names.count)
-        if await state.isReady, case .needs(let requests) = pod.storageDemand(keys: keys) {
+        if await state.isReady, case .needs(let requests) = pod.demand(keys: keys) {
             let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
             scores = await state.prioritize(
-                pod: .init(key: pod.ledgerKey, uid: pod.metadata.uid), requests: requests.subtracting(volumes.provisioned),
+                pod: pod.ref, requests: requests.subtracting(volumes.provisioned),
                 pins: volumes.pins, candidates: candidates, now: .now)
         }
         metrics.request(.prioritize, .ok, duration: .now - started)
@@ -161,7 +161,7 @@ public final class SchedulerExtender: Sendable {
         var cached = await caches.pods.get(arguments.podKey)
         if cached == nil { cached = try? await client.get(Pod.self, arguments.podName, namespace: arguments.podNamespace) }
         var reserved = false
-        if let pod = cached, case .needs(let requests) = pod.storageDemand(keys: keys) {
+        if let pod = cached.map({ PodFacts(pod: $0, keys: keys) }), case .needs(let requests) = pod.demand(keys: keys) {
             let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
             await state.placed(pod: ref, on: arguments.node, requests: requests.subtracting(volumes.provisioned), now: .now)
             reserved = true

@@ -34,6 +34,11 @@ struct ReservationLedgerTests {
         #expect(ledger.committed()["n2", "hdd"] == 3)
         ledger.narrowHold(pod: "ns/a", uid: "u1", to: ["n3"])
         #expect(ledger.committed()["n2", "hdd"] == 3, "narrowing to nodes outside the hold keeps it")
+        ledger.hold(pod: "ns/a", uid: "u1", candidates: ["n1", "n2", "n3"], requests: VolumeGroupRequests(["hdd": 3]), now: t0)
+        ledger.narrowHold(pod: "ns/a", uid: "u1", to: ["n2", "n4"])
+        #expect(ledger.committed()["n1", "hdd"] == 0, "prioritize saw fewer nodes: the hold narrows to them")
+        #expect(ledger.committed()["n2", "hdd"] == 3)
+        #expect(ledger.entry(pod: "ns/a")?.placement == .held(candidates: ["n2"]))
         ledger.hold(pod: "ns/a", uid: "u1", candidates: [String](), requests: hdd, now: t0)
         #expect(ledger.entries.isEmpty)
     }

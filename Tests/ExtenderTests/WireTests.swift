@@ -38,7 +38,24 @@ struct WireTests {
         #expect(scanned[6].summary.health == .unhealthy([.deleting]))
         #expect(scanned[1].summary.capacity.freeGiB == ["carina-vg-hdd": 188, "carina-vg-ssd": 189])
         #expect(arguments.pod.name == "my-cluster-mysql-0")
-        #expect(arguments.pod.metadata.annotations?["rebound.io/volume-requests"] == "{\"carina-vg-hdd\":1}")
+        #expect(arguments.pod.requestsAnnotation == "{\"carina-vg-hdd\":1}")
+    }
+
+    @Test("the Pod is scanned into the same facts as a decoded Pod gives", arguments: [
+        GoPayloads.pod(.init()),
+        GoPayloads.pod(.init(name: "db-1", namespace: "prod", uid: "u-1", requests: nil, routed: false, claims: ["a", "b"])),
+        // A generic ephemeral volume, the routing resource on an init container, a bound pod, a finished one.
+        """
+        {"metadata":{"name":"job-0","namespace":"ns","annotations":{"rebound.io/volume-requests":"{\\"carina-vg-ssd\\":3}"}},\
+        "spec":{"nodeName":"n1","volumes":[{"name":"scratch","ephemeral":{"volumeClaimTemplate":{"spec":{"storageClassName":"x"}}}},{"name":"cfg","configMap":{"name":"c"}}],\
+        "initContainers":[{"name":"init","resources":{"limits":{"rebound.io/local-capacity":"3"}}}],"containers":[{"name":"main"}]},\
+        "status":{"phase":"Succeeded"}}
+        """,
+    ])
+    func podFacts(_ pod: String) throws {
+        let arguments = try Self.parse(GoPayloads.argsWithNames(pod: pod, names: []))
+        let decoded = try JSONValue(parsing: pod).decode(as: Pod.self)
+        #expect(arguments.pod == PodFacts(pod: decoded, keys: CompatibilityKeys()))
     }
 
     @Test("TopoLVM-style capacity annotations in bytes are read from metadata")

@@ -93,7 +93,7 @@ actor ExtenderState {
     func filter(pod: PodRef, requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, now: ContinuousClock.Instant) -> [PlacementVerdict] {
         ledger.expire(now: now)
         let committed = ledger.committed(excluding: pod.key)
-        let verdicts = judge(requests: requests, pins: pins, candidates: candidates, committed: committed, computeLeft: false)
+        let (verdicts, _) = judge(rule: PlacementRule(requests: requests), pins: pins, candidates: candidates, committed: committed, computeLeft: false)
         let names = candidates.names
         var passing: [String] = []
         passing.reserveCapacity(names.count)
@@ -107,74 +107,86 @@ actor ExtenderState {
     func prioritize(pod: PodRef, requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, now: ContinuousClock.Instant) -> [Int64] {
         ledger.expire(now: now)
         let committed = ledger.committed(excluding: pod.key)
-        let verdicts = judge(requests: requests, pins: pins, candidates: candidates, committed: committed, computeLeft: true)
-        var left: [[String: Int64]?] = []
-        left.reserveCapacity(verdicts.count)
-        for verdict in verdicts {
-            if case .fits(let amounts) = verdict { left.append(amounts) } else { left.append(nil) }
-        }
+        let rule = PlacementRule(requests: requests)
+        let (verdicts, left) = judge(rule: rule, pins: pins, candidates: candidates, committed: committed, computeLeft: true)
         ledger.narrowHold(pod: pod.key, uid: pod.uid, to: candidates.names)
         changed()
-        return CapacityScore.scores(left: left, groups: requests.gibByGroup.keys, strategy: strategy)
+        return CapacityScore.scores(left: left, groupCount: rule.requests.count, fits: verdicts.map(\.fits), strategy: strategy)
     }
 
-    private func judge(requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, committed: CommittedCapacity, computeLeft: Bool) -> [PlacementVerdict] {
-        let rule = PlacementRule(requests: requests)
+    /// The verdict for every candidate and, with `computeLeft`, the GiB each fitting candidate
+    /// would have left per requested group, as a matrix (`left[group * count + candidate]`).
+    private func judge(rule: PlacementRule, pins: [VolumePin], candidates: Candidates, committed: CommittedCapacity, computeLeft: Bool) -> (verdicts: [PlacementVerdict], left: [Int64]) {
         // Usually nothing is promised: skip the per-node lookup then.
         let promised = committed.byNode.isEmpty ? nil : committed.byNode
+        let count: Int
+        switch candidates {
+        case .scanned(let scanned): count = scanned.count
+        case .names(let names): count = names.count
+        }
+        let groups = rule.requests.count
         var verdicts: [PlacementVerdict] = []
+        verdicts.reserveCapacity(count)
+        var left = computeLeft ? [Int64](repeating: 0, count: groups * count) : []
+
+        /// Judges candidate `candidate` given its free GiB in requested group `g` (nil: not reported).
+        func judgeCapacity(_ candidate: Int, name: String, free: (Int) -> Int64?) -> PlacementVerdict {
+            let promisedHere = promised?[name]
+            for index in 0..<groups {
+                let (group, needed) = rule.requests[index]
+                let reported = free(index)
+                let promisedGiB = promisedHere?[group] ?? 0
+                if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: reported, promised: promisedGiB) { return shortfall }
+                if computeLeft { left[index * count + candidate] = reported! - promisedGiB - needed }
+            }
+            return .fits(leftGiB: [:])
+        }
+
         switch candidates {
         case .scanned(let scanned):
-            verdicts.reserveCapacity(scanned.count)
-            for node in scanned {
-                verdicts.append(verdict(for: node.summary, requests: rule, pins: pins, committed: promised?[node.name], computeLeft: computeLeft))
+            for index in scanned.indices {
+                let summary = scanned[index].summary
+                if case .unhealthy(let reasons) = summary.health {
+                    verdicts.append(.dropped(.unhealthy, reasons.map(\.description).joined(separator: "; ")))
+                } else if let pin = firstViolatedPin(pins, name: summary.name, labels: summary.labels) {
+                    verdicts.append(.dropped(.pinned, pin.reason))
+                } else {
+                    verdicts.append(judgeCapacity(index, name: summary.name) { summary.capacity[rule.requests[$0].group] })
+                }
             }
         case .names(let names):
-            verdicts.reserveCapacity(names.count)
-            let columns = rule.requests.map { table.column($0.group) }
-            for name in names {
+            // The requested groups' columns side by side in one buffer, read without retaining per node.
+            let stride = table.slotCount
+            var free = [Int64](repeating: NodeTable.notReported, count: stride * groups)
+            for (index, request) in rule.requests.enumerated() {
+                if let column = table.column(request.group) { free.replaceSubrange(index * stride..<(index + 1) * stride, with: column) }
+            }
+            for (index, name) in names.enumerated() {
                 guard let slot = table.slot(of: name) else {
                     verdicts.append(.dropped(.notFound, "node not found in the extender's node cache"))
                     continue
                 }
                 if let reason = table.unhealthyReason(at: slot) {
                     verdicts.append(.dropped(.unhealthy, reason))
-                    continue
-                }
-                if !pins.isEmpty, let pin = pins.first(where: { !$0.allows(labels: nodes[name]?.labels ?? [:], name: name) }) {
+                } else if let pin = firstViolatedPin(pins, name: name, labels: [:]) {
                     verdicts.append(.dropped(.pinned, pin.reason))
-                    continue
+                } else {
+                    verdicts.append(judgeCapacity(index, name: name) { group in
+                        let raw = free[group * stride + slot]
+                        return raw == NodeTable.notReported ? nil : raw
+                    })
                 }
-                let promisedHere = promised?[name]
-                var left: [String: Int64] = [:]
-                var dropped: PlacementVerdict?
-                for index in rule.requests.indices {
-                    let (group, needed) = rule.requests[index]
-                    let raw = columns[index]?[slot] ?? NodeTable.notReported
-                    let free: Int64? = raw == NodeTable.notReported ? nil : raw
-                    let promisedGiB = promisedHere?[group] ?? 0
-                    if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: free, promised: promisedGiB) {
-                        dropped = shortfall
-                        break
-                    }
-                    if computeLeft { left[group] = raw - promisedGiB - needed }
-                }
-                verdicts.append(dropped ?? .fits(leftGiB: left))
             }
         }
-        return verdicts
+        return (verdicts, left)
     }
 
-    private func verdict(for summary: borrowing NodeSummary, requests rule: PlacementRule, pins: [VolumePin], committed: [String: Int64]?, computeLeft: Bool) -> PlacementVerdict {
-        if case .unhealthy(let reasons) = summary.health {
-            return .dropped(.unhealthy, reasons.map(\.description).joined(separator: "; "))
-        }
-        if !pins.isEmpty {
-            // Nodes read from a request carry no labels; the cache's copy of the node does.
-            let labels = nodes[summary.name]?.labels ?? summary.labels
-            for pin in pins where !pin.allows(labels: labels, name: summary.name) { return .dropped(.pinned, pin.reason) }
-        }
-        return rule.judge(health: summary.health, capacity: summary.capacity, committed: committed, computeLeft: computeLeft)
+    /// The first pin the node cannot satisfy. Nodes read from a request carry no labels; the
+    /// cache's copy of the node does.
+    private func firstViolatedPin(_ pins: [VolumePin], name: String, labels: [String: String]) -> VolumePin? {
+        guard !pins.isEmpty else { return nil }
+        let labels = nodes[name]?.labels ?? labels
+        return pins.first { !$0.allows(labels: labels, name: name) }
     }
 
     // MARK: Recording placements

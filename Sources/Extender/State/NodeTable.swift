@@ -28,6 +28,9 @@ struct NodeTable: Sendable {
 
     var count: Int { slots.count }
 
+    /// Slots in use or vacant: the length of every column.
+    var slotCount: Int { unhealthy.count }
+
     /// The groups with a column, copied out so the columns can be changed in place while going
     /// through them (iterating `columns.keys` would share, and so copy, the storage).
     private var groups: [String] { Array(columns.keys) }

@@ -17,10 +17,4 @@ extension Pod {
             routed: requestsResource(keys.routingResource), annotation: metadata.annotations?[keys.requestsAnnotation],
             annotationKey: keys.requestsAnnotation)
     }
-
-    /// `namespace/name`: how the ledger knows the pod.
-    var ledgerKey: String { "\(metadata.namespace ?? "")/\(metadata.name ?? "")" }
-
-    /// Whether the pod has finished and holds no node resources any more.
-    var isTerminal: Bool { status?.phase == "Succeeded" || status?.phase == "Failed" }
 }

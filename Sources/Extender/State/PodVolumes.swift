@@ -22,9 +22,9 @@ struct PodVolumes: Sendable, Hashable {
     var allLocalClaimsBound: Bool { localClaims > 0 && boundLocalClaims == localClaims }
 
     /// Looks up the pod's claims, their storage classes and volumes in the caches.
-    static func read(pod: Pod, caches: ClusterCaches, keys: CompatibilityKeys) async -> PodVolumes {
+    static func read(pod: PodFacts, caches: ClusterCaches, keys: CompatibilityKeys) async -> PodVolumes {
         var result = PodVolumes()
-        let namespace = pod.metadata.namespace ?? ""
+        let namespace = pod.namespace
         for claimName in pod.claimNames {
             let key = "\(namespace)/\(claimName)"
             guard let claim = await caches.claims.get(key) else {

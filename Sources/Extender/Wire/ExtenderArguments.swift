@@ -1,5 +1,4 @@
 import Capacity
-import Foundation
 import Kube
 
 /// kube-scheduler's `ExtenderArgs` for filter and prioritize (`k8s.io/kube-scheduler/extender/v1`).
@@ -16,20 +15,30 @@ struct ExtenderArguments: Sendable {
         case names([String])
     }
 
-    var pod: Pod
+    var pod: PodFacts
     var nodes: Nodes
 
-    /// Reads a request body. Only the Pod is decoded in full; nodes are scanned (see ``ScannedNode``).
+    /// Reads a request body. The Pod and the nodes are scanned for what placement needs (see
+    /// ``PodFacts`` and ``ScannedNode``); nothing else is built.
     static func parse(_ body: UnsafeRawBufferPointer, reader: CapacityKeyReader) throws(ExtenderRequestError) -> ExtenderArguments {
-        var podRange: Range<Int>?
+        var pod: PodFacts?
+        var podError: JSONError?
         var list: [ScannedNode]?
         var names: [String]?
         var scanner = JSONScanner(body)
-        do {
+        do throws(JSONError) {
             try scanner.forEachMember { (s: inout JSONScanner, key: JSONKey) throws(JSONError) in
                 if s.key(key, is: "Pod") {
                     if s.consumeNull() { return }
-                    podRange = try s.valueRange()
+                    // Valid JSON of the wrong shape is a bad Pod, not bad JSON: check the syntax
+                    // first, then read the facts from the same bytes.
+                    let range = try s.valueRange()
+                    var podScanner = JSONScanner(s.bytes, index: range.lowerBound)
+                    do throws(JSONError) {
+                        pod = try PodFacts.read(&podScanner, keys: reader.keys)
+                    } catch {
+                        podError = error
+                    }
                 } else if s.key(key, is: "Nodes") {
                     if s.consumeNull() { return }
                     var items: [ScannedNode] = []
@@ -53,20 +62,11 @@ struct ExtenderArguments: Sendable {
         } catch {
             throw .malformed(error)
         }
-        guard let podRange else { throw .invalid("the request has no Pod; kube-scheduler sends ExtenderArgs {\"Pod\": …, \"Nodes\" or \"NodeNames\": …}") }
-        let pod = try decodePod(UnsafeRawBufferPointer(rebasing: body[podRange]))
+        if let podError { throw .invalid("the Pod in the request could not be read: \(podError)") }
+        guard let pod else { throw .invalid("the request has no Pod; kube-scheduler sends ExtenderArgs {\"Pod\": …, \"Nodes\" or \"NodeNames\": …}") }
         if let list { return ExtenderArguments(pod: pod, nodes: .list(list)) }
         if let names { return ExtenderArguments(pod: pod, nodes: .names(names)) }
         throw .invalid("the request has neither Nodes nor NodeNames")
-    }
-
-    static func decodePod(_ bytes: UnsafeRawBufferPointer) throws(ExtenderRequestError) -> Pod {
-        do {
-            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!), count: bytes.count, deallocator: .none)
-            return try JSONDecoder().decode(Pod.self, from: data)
-        } catch {
-            throw .invalid("the Pod in the request could not be read: \(error)")
-        }
     }
 }
 

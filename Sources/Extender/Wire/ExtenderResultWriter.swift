@@ -58,6 +58,9 @@ enum ExtenderResultWriter {
         return allocator.buffer(bytes: scratch)
     }
 
+    private static let hostKey = Array("{\"Host\":".utf8)
+    private static let scoreKey = Array(",\"Score\":".utf8)
+
     /// A HostPriorityList: `names[i]` scored `scores[i]`.
     static func priorities(names: [String], scores: [Int64], allocator: ByteBufferAllocator) -> ByteBuffer {
         var scratch: [UInt8] = []
@@ -65,9 +68,9 @@ enum ExtenderResultWriter {
         scratch.append(UInt8(ascii: "["))
         for index in names.indices {
             if index > 0 { scratch.append(UInt8(ascii: ",")) }
-            scratch.append(contentsOf: "{\"Host\":".utf8)
+            scratch.append(contentsOf: hostKey)
             appendQuoted(names[index], to: &scratch)
-            scratch.append(contentsOf: ",\"Score\":".utf8)
+            scratch.append(contentsOf: scoreKey)
             appendInteger(scores[index], to: &scratch)
             scratch.append(UInt8(ascii: "}"))
         }
@@ -90,11 +93,15 @@ enum ExtenderResultWriter {
 
     /// A JSON string literal; names and reasons rarely need escapes, so those without are copied whole.
     static func appendQuoted(_ text: String, to output: inout [UInt8]) {
-        let clean = text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-        guard clean else { return JSONValue.appendQuoted(text, to: &output) }
-        output.append(UInt8(ascii: "\""))
-        output.append(contentsOf: text.utf8)
-        output.append(UInt8(ascii: "\""))
+        var text = text
+        let copied = text.withUTF8 { bytes in
+            guard bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return false }
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: bytes)
+            output.append(UInt8(ascii: "\""))
+            return true
+        }
+        if !copied { JSONValue.appendQuoted(text, to: &output) }
     }
 
     static func appendInteger(_ value: Int64, to output: inout [UInt8]) {

@@ -42,6 +42,19 @@ extension JSONScanner {
         }
     }
 
+    /// Whether `key` is exactly `bytes`.
+    @inline(__always)
+    func key(_ key: JSONKey, equals expected: [UInt8]) -> Bool {
+        switch key {
+        case .raw(let range):
+            guard range.count == expected.count else { return false }
+            for offset in 0..<expected.count where bytes[range.lowerBound + offset] != expected[offset] { return false }
+            return true
+        case .decoded(let decoded):
+            return decoded == expected
+        }
+    }
+
     /// Whether `key` starts with `prefix` (and is longer than it).
     @inline(__always)
     func key(_ key: JSONKey, hasPrefix prefix: [UInt8]) -> Bool {
