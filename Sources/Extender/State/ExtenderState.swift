@@ -155,6 +155,9 @@ actor ExtenderState {
                 }
             }
         case .names(let names):
+            // A local copy: reaching through the actor's stored property on every node retained
+            // and released the table's storage each time.
+            let table = self.table
             // The requested groups' columns side by side in one buffer, read without retaining per node.
             let stride = table.slotCount
             var free = [Int64](repeating: NodeTable.notReported, count: stride * groups)
