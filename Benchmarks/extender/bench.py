@@ -127,6 +127,7 @@ def main():
              "--set", "webhook.enabled=false", "--set", "failover.enabled=false", "--set", "log.level=warning"]))
         wait_ready(extender_port)
         print("extender ready; measuring ...", flush=True)
+        load_before = os.getloadavg()[0]
 
         # (a) orjson, the parse alone (collector off) and as a Python service runs it (collector on).
         parse_off, parse_on = [], []
@@ -172,6 +173,7 @@ def main():
         names_result = orjson.loads(client.roundtrip(names_filter_request)[2])
         assert len(names_result["NodeNames"]) == passed, "both modes agree"
 
+        load_after = os.getloadavg()[0]
         ms = lambda seconds: seconds * 1000  # noqa: E731
         orjson_off = statistics.median(parse_off)
         orjson_on = statistics.median(parse_on)
@@ -183,7 +185,8 @@ def main():
             "ratio_filter_to_orjson_gc_off": filter_median / orjson_off, "ratio_filter_to_orjson_gc_on": filter_median / orjson_on,
             "names_filter_ms_p50": ms(percentile(names_filter, 50)), "names_filter_ms_p99": ms(percentile(names_filter, 99)),
             "names_prioritize_ms_p50": ms(percentile(names_prioritize, 50)), "names_prioritize_ms_p99": ms(percentile(names_prioritize, 99)),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.platform()}, Python {platform.python_version()}, orjson {orjson.__version__}",
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}, Python {platform.python_version()}, orjson {orjson.__version__}",
+            "load_average": [round(load_before, 2), round(load_after, 2)],
         }
         print()
         print(f"| measurement ({options.nodes} nodes, {len(full_body) / 1e6:.1f} MB full-list body) | median | p99 |")
@@ -196,6 +199,7 @@ def main():
         print(f"| NodeNames prioritize request | {ms(percentile(names_prioritize, 50)):.2f} ms | {ms(percentile(names_prioritize, 99)):.2f} ms |")
         print()
         print(f"full-list filter / orjson.loads: {filter_median / orjson_off:.2f}x (collector off), {filter_median / orjson_on:.2f}x (collector on); target <= 3x")
+        print(f"machine: {results['machine']}; 1-minute load average {load_before:.1f} before, {load_after:.1f} after")
         print(f"NodeNames p99: filter {ms(percentile(names_filter, 99)):.2f} ms, prioritize {ms(percentile(names_prioritize, 99)):.2f} ms; target < 5 ms")
         if options.json:
             with open(options.json, "w") as out:
@@ -208,6 +212,17 @@ def main():
             except subprocess.TimeoutExpired:
                 process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.platform()
 
 
 def wait_for_port(port: int, timeout: float = 60):
