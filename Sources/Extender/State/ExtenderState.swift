@@ -64,10 +64,6 @@ actor ExtenderState {
         changed()
     }
 
-    func node(_ name: String) -> NodeSummary? { nodes[name] }
-
-    var nodeCount: Int { nodes.count }
-
     func markReady() {
         isReady = true
         changed()
