@@ -155,7 +155,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ReboundTests", dependencies: ["rebound", "TestSupport", "Kube", "ClusterSim"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReboundTests",
+            dependencies: [
+                "rebound", "TestSupport", "Kube", "ClusterSim", "Extender",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FailoverTests", dependencies: ["TestSupport", "Failover", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,67 +1,79 @@
 import ClusterSim
+import Extender
 import Foundation
 import Kube
+import Logging
+import Prometheus
+import ServiceLifecycle
 import TestSupport
 import Testing
 
-/// `rebound serve` as operators run it: the extender answers kube-scheduler against a cluster.
-@Suite("rebound serve runs the scheduler extender", .timeLimit(.minutes(2)))
-struct ServeExtenderTests {
-    /// A port free right now (the kernel's pick for port 0), for a child process to listen on.
-    static func freePort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw CocoaError(.fileWriteUnknown) }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+@testable import rebound
 
-    @Test("filter over HTTP from the real binary, ready only after the caches synced")
+/// The extender as `rebound serve` wires it: configuration keys in, a service answering
+/// kube-scheduler out, on the caches serve runs.
+@Suite("rebound serve's extender service", .timeLimit(.minutes(2)))
+struct ServeExtenderTests {
+    @Test("configured from the keys, ready once the caches synced, filtering over HTTP")
     func serveFilter() async throws {
         try await withSim { sim, client in
-            for (name, ready, hdd) in [("dev1-node-2", "True", "188"), ("dev1-node-4", "Unknown", "188")] {
+            for (name, ready) in [("dev1-node-2", "True"), ("dev1-node-4", "Unknown")] {
                 let node = Node(
                     metadata: ObjectMeta(name: name),
-                    status: NodeStatus(allocatable: ["carina.storage.io/carina-vg-hdd": .init(stringLiteral: hdd)], conditions: [NodeCondition(type: "Ready", status: ready)]))
+                    status: NodeStatus(allocatable: ["carina.storage.io/carina-vg-hdd": "188"], conditions: [NodeCondition(type: "Ready", status: ready)]))
                 _ = try await client.create(node)
             }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebound-serve-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            try await sim.server.kubeconfig().write(toFile: directory + "/kubeconfig", atomically: true, encoding: .utf8)
-            let extenderPort = try Self.freePort()
-            var healthPort = try Self.freePort()
-            while healthPort == extenderPort { healthPort = try Self.freePort() }
-
-            let serve = try ChildProcess(ReboundBinary.path, [
-                "serve", "--kubeconfig", directory + "/kubeconfig",
-                "--set", "extender.address=127.0.0.1", "--set", "extender.port=\(extenderPort)",
-                "--set", "health.address=127.0.0.1", "--set", "health.port=\(healthPort)", "--set", "webhook.enabled=false",
+            let config = try ConfigLoader.load(file: nil, environment: [:], overrides: [
+                "extender.address=127.0.0.1", "extender.port=18444", "extender.filterPath=/scheduler/filter", "capacity.reservationTTLSeconds=60",
             ])
-            defer { serve.stop() }
-            let ready = await serve.waitForLine { $0.contains("extender ready") }
-            try #require(ready != nil, "rebound serve did not get ready: \(serve.printed.joined(separator: "\n"))")
+            var logger = Logger(label: "test.serve")
+            logger.logLevel = .critical
+            let registry = PrometheusCollectorRegistry()
+            let caches = ClusterCaches(client: client, logger: logger)
+            let (ports, portSink) = AsyncStream<Int>.makeStream()
+            let wired = try #require(ExtenderWiring.server(config: config, caches: caches, client: client, registry: registry, logger: logger))
+            #expect(wired.extender.settings.filterPath == "/scheduler/filter")
+            #expect(wired.extender.settings.reservationTTL == .seconds(60))
+            // The same extender on an ephemeral port (0 is not a valid setting), so the test never
+            // collides with a port in use.
+            var settings = wired.extender.settings
+            settings.port = 0
+            let extender = SchedulerExtender(settings: settings, caches: caches, client: client, logger: logger)
+            let server = ExtenderServer(extender: extender, registry: registry, logger: logger) { port in
+                portSink.yield(port)
+                portSink.finish()
+            }
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: [.init(service: CacheService(caches: caches, logger: logger)), .init(service: server)], logger: logger))
+            let running = Task { try await group.run() }
+            defer { running.cancel() }
+            var port = 0
+            for await value in ports { port = value }
+            try #require(port != 0)
+            await extender.waitUntilReady()
 
-            let extender = try KubeClient(KubeClientConfiguration(server: "http://127.0.0.1:\(extenderPort)"))
-            defer { Task { try? await extender.shutdown() } }
-            #expect(String(decoding: try await extender.send(.GET, "/readyz").bytes, as: UTF8.self) == "ok")
+            let http = try KubeClient(KubeClientConfiguration(server: "http://127.0.0.1:\(port)"))
+            #expect(String(decoding: try await http.send(.GET, "/readyz").bytes, as: UTF8.self) == "ok")
             let pod = """
                 {"metadata":{"name":"db-0","namespace":"default","annotations":{"rebound.io/volume-requests":"{\\"carina-vg-hdd\\":1}"}},\
                 "spec":{"containers":[{"name":"db","resources":{"limits":{"rebound.io/local-capacity":"1"},"requests":{"rebound.io/local-capacity":"1"}}}]}}
                 """
             let body = "{\"Pod\":\(pod),\"Nodes\":null,\"NodeNames\":[\"dev1-node-2\",\"dev1-node-4\"]}"
-            let answer = try JSONValue(parsing: try await extender.send(.POST, "/filter", body: Array(body.utf8)).bytes)
+            let answer = try JSONValue(parsing: try await http.send(.POST, "/scheduler/filter", body: Array(body.utf8)).bytes)
             #expect(answer["NodeNames"] == ["dev1-node-2"])
             #expect(answer["FailedAndUnresolvableNodes"]?["dev1-node-4"]?.stringValue == "node is not ready (Ready=Unknown)")
-            let metrics = String(decoding: try await extender.send(.GET, "/metrics").bytes, as: UTF8.self)
-            #expect(metrics.contains("rebound_extender_requests_total{verb=\"filter\",result=\"ok\"} 1"))
+            try? await http.shutdown()
+            await group.triggerGracefulShutdown()
+            try await running.value
+        }
+    }
+
+    @Test("extender.enabled=false builds no service")
+    func disabled() async throws {
+        try await withSim { _, client in
+            let config = try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.enabled=false"])
+            let caches = ClusterCaches(client: client)
+            #expect(ExtenderWiring.services(config: config, caches: caches, client: client, registry: PrometheusCollectorRegistry(), logger: Logger(label: "test")).isEmpty)
         }
     }
 }

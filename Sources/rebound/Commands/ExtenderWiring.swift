@@ -42,8 +42,17 @@ enum ExtenderWiring {
     static func services(
         config: ResolvedConfig, caches: ClusterCaches, client: KubeClient, registry: PrometheusCollectorRegistry, logger: Logger
     ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        guard config.bool("extender.enabled") else { return [] }
+        guard let server = server(config: config, caches: caches, client: client, registry: registry, logger: logger) else { return [] }
+        return [.init(service: server)]
+    }
+
+    /// The extender's server, or nil when `extender.enabled` is false.
+    static func server(
+        config: ResolvedConfig, caches: ClusterCaches, client: KubeClient, registry: PrometheusCollectorRegistry, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ExtenderServer? {
+        guard config.bool("extender.enabled") else { return nil }
         let extender = SchedulerExtender(settings: ExtenderSettings(config: config), caches: caches, client: client, logger: logger)
-        return [.init(service: ExtenderServer(extender: extender, registry: registry, logger: logger))]
+        return ExtenderServer(extender: extender, registry: registry, logger: logger, onListening: onListening)
     }
 }
