@@ -22,7 +22,8 @@ public enum DropReason: String, Sendable, Hashable, CaseIterable {
 
 /// The filter's answer for one node.
 public enum PlacementVerdict: Sendable, Hashable {
-    /// The pod fits; `leftGiB` is the free space per requested group after placing it.
+    /// The pod fits; `leftGiB` is the free space per requested group after placing it (empty
+    /// when the caller asked ``PlacementRule`` not to compute it).
     case fits(leftGiB: [String: Int64])
     /// The node is dropped, with the reason kube-scheduler reports to the user.
     case dropped(DropReason, String)
