@@ -86,8 +86,16 @@ let package = Package(
             name: "Extender",
             dependencies: [
                 "Kube", "Capacity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,8 +147,30 @@ let package = Package(
         .testTarget(name: "KubeTests", dependencies: ["TestSupport", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
         .testTarget(name: "ClusterSimTests", dependencies: ["TestSupport", "ClusterSim", "Kube"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookTests", dependencies: ["TestSupport", "Webhook", "Kube", "Capacity"], swiftSettings: swiftSettings),
-        .testTarget(name: "ExtenderTests", dependencies: ["TestSupport", "Extender", "Kube", "Capacity"], swiftSettings: swiftSettings),
-        .testTarget(name: "ReboundTests", dependencies: ["rebound", "TestSupport", "Kube", "ClusterSim"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ExtenderTests",
+            dependencies: [
+                "TestSupport", "Extender", "Kube", "Capacity", "ClusterSim",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReboundTests",
+            dependencies: [
+                "rebound", "TestSupport", "Kube", "ClusterSim", "Extender",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FailoverTests", dependencies: ["TestSupport", "Failover", "Kube", "ClusterSim", "Capacity"], swiftSettings: swiftSettings),
     ]
 )

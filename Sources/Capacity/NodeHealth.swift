@@ -53,7 +53,9 @@ public enum NodeHealth: Sendable, Hashable {
     public static func verdict(for facts: NodeHealthFacts) -> NodeHealth {
         var reasons: [UnhealthyReason] = []
         if facts.ready != "True" { reasons.append(.notReady(status: facts.ready ?? "missing")) }
-        for key in facts.taintKeys where unhealthyTaints.contains(key) { reasons.append(.taint(key)) }
+        // A key tainted both NoSchedule and NoExecute (as the node controller does) is one reason.
+        var seen: Set<String> = []
+        for key in facts.taintKeys where unhealthyTaints.contains(key) && seen.insert(key).inserted { reasons.append(.taint(key)) }
         if facts.unschedulable { reasons.append(.unschedulable) }
         if facts.deleting { reasons.append(.deleting) }
         return reasons.isEmpty ? .healthy : .unhealthy(reasons)

@@ -68,6 +68,8 @@ struct FailoverControllerTests {
         #expect(recorded, "not every action was recorded as an Event")
         let volumeEvents = try await harness.store.list(Event.resourceType, namespace: "default").items.compactMap { $0.value["reason"]?.stringValue }
         #expect(volumeEvents.contains("ReboundVolumeRetained"))
+        // Two volumes marked, two claims and two pods deleted, one claim recreated.
+        _ = await running.log.waitFor(count: 7)
         let actions = running.log.actions
         #expect(actions.filter { if case .deletePod = $0 { return true } else { return false } }.count == 2)
         #expect(actions.contains(.createClaim("mysql/data-standalone")))

@@ -127,6 +127,11 @@ public final class SimAPI: Sendable {
 
     private func handleResource(_ request: SimRequest, resource: SimResource, namespace: String?, name: String?, subresource: String?) async throws(KubeAPIError) -> SimResponse {
         let type = resource.type
+        if subresource == "binding", type == Pod.resourceType, let namespace, let name {
+            guard request.method == "POST" else { throw .methodNotAllowed("\(request.method) is not supported on pods/binding; use POST") }
+            _ = try await store.bind(namespace: namespace, binding: try parseBody(request), podName: name, dryRun: request.query["dryRun"] == "All")
+            return .json(201, ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201])
+        }
         if let subresource, subresource != "status" {
             throw .make(404, .notFound, "the server could not find the requested resource (\(type)/\(subresource))")
         }

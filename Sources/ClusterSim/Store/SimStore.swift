@@ -16,7 +16,7 @@ public actor SimStore {
     public private(set) var revision: UInt64 = 1
     var tables: [String: SimTable] = [:]
     private var nextWatcherID = 0
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
 
     /// Creates a store serving `resources`, with the four namespaces every cluster starts with.
     public init(resources: [SimResource] = SimResource.all, logCapacity: Int = 10_000, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -243,7 +243,7 @@ public actor SimStore {
         return try update(type, namespace: namespace, name: name, object: patched, subresource: subresource, dryRun: dryRun)
     }
 
-    private func commitUpdate(_ type: ResourceType, current: StoredObject, proposed: JSONValue, dryRun: Bool) throws(KubeAPIError) -> StoredObject {
+    func commitUpdate(_ type: ResourceType, current: StoredObject, proposed: JSONValue, dryRun: Bool) throws(KubeAPIError) -> StoredObject {
         var value = proposed
         var metadata = value["metadata"]?.objectValue ?? [:]
         let oldMetadata = current.metadata

@@ -104,6 +104,13 @@ public actor Informer<Object: KubeResource> {
         return stream
     }
 
+    /// The cached objects and a stream of every change after them, taken at one instant: a reader
+    /// that builds its own state from the objects and then applies the events misses nothing and
+    /// knows when it has caught up (unlike with ``subscribe(replay:)``).
+    public func snapshotAndSubscribe() -> (objects: [Object], events: AsyncStream<InformerEvent<Object>>) {
+        (Array(objects.values), subscribe(replay: false))
+    }
+
     private func unsubscribe(_ id: Int) { subscribers.removeValue(forKey: id) }
 
     // MARK: Running

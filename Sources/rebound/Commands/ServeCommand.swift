@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
                 election: config.bool("leaderElection.enabled") ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services,
+            services: services + ExtenderWiring.services(config: config, caches: caches, client: client, registry: registry, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -179,11 +179,17 @@ enum ConfigLoader {
         if config.int("leaderElection.retryPeriodSeconds") >= config.int("leaderElection.renewDeadlineSeconds") {
             throw ConfigError(message: "leaderElection.retryPeriodSeconds must be less than leaderElection.renewDeadlineSeconds, or a leader gets no second try to renew")
         }
-        for path in ["webhook.path", "extender.filterPath", "extender.prioritizePath"] where !config.string(path).hasPrefix("/") {
+        for path in ["webhook.path", "extender.filterPath", "extender.prioritizePath", "extender.bindPath"] where !config.string(path).hasPrefix("/") {
             throw ConfigError(message: "\(path) must start with /, got \"\(config.string(path))\"")
         }
         if config.string("extender.filterPath") == config.string("extender.prioritizePath") {
             throw ConfigError(message: "extender.filterPath and extender.prioritizePath must differ")
+        }
+        for path in ["extender.filterPath", "extender.prioritizePath"] where config.string(path) == config.string("extender.bindPath") {
+            throw ConfigError(message: "\(path) and extender.bindPath must differ")
+        }
+        for path in ["extender.filterPath", "extender.prioritizePath", "extender.bindPath"] where ["/healthz", "/livez", "/readyz", "/metrics"].contains(config.string(path)) {
+            throw ConfigError(message: "\(path) must not be \(config.string(path)), which the extender serves itself")
         }
         if config.bool("webhook.enabled") && config.bool("extender.enabled") && config.int("webhook.port") == config.int("extender.port") {
             throw ConfigError(message: "webhook.port and extender.port are both \(config.int("webhook.port")); give them different ports")

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Scheduler extender benchmark: filter and prioritize with 5,000 full Node objects and with 5,000
+NodeNames, against the real `rebound serve` on `rebound sim`, side by side with orjson.
+
+    python3 Benchmarks/extender/bench.py --rebound .build/release/rebound
+
+(a) orjson.loads(body) on the full-list request body: median of N runs, with Python's garbage
+    collector off (the parse alone) and on (as a Python service would run it);
+(b) full-list filter and prioritize: request latency, median of N runs, measured by a raw-socket
+    client from the first byte sent to the last byte of the answer received;
+(c) NodeNames filter and prioritize: p50 and p99 over M requests each.
+"""
+import argparse
+import gc
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import orjson
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nodes as fixtures  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RawClient:
+    """One keep-alive HTTP/1.1 connection; the request is prebuilt so timing covers only I/O and the server."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = bytearray(256 << 20)
+
+    @staticmethod
+    def request(path: str, body: bytes) -> bytes:
+        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        return head.encode() + body
+
+    def roundtrip(self, request: bytes):
+        start = time.perf_counter()
+        self.sock.sendall(request)
+        view = memoryview(self.buffer)
+        received = 0
+        header_end = -1
+        while header_end < 0:
+            received += self.sock.recv_into(view[received:])
+            header_end = self.buffer.find(b"\r\n\r\n", 0, received)
+        head = bytes(self.buffer[:header_end]).decode()
+        status = int(head.split(" ", 2)[1])
+        length = next(int(line.split(":", 1)[1]) for line in head.split("\r\n") if line.lower().startswith("content-length:"))
+        total = header_end + 4 + length
+        while received < total:
+            received += self.sock.recv_into(view[received:total])
+        elapsed = time.perf_counter() - start
+        return elapsed, status, bytes(self.buffer[header_end + 4:total])
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def wait_ready(port: int, timeout: float = 120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/readyz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"nothing ready on port {port} after {timeout} s")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rebound", default=".build/release/rebound")
+    parser.add_argument("--nodes", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=15, help="full-list requests and orjson parses")
+    parser.add_argument("--requests", type=int, default=500, help="NodeNames requests per verb")
+    parser.add_argument("--json", help="write the results here too")
+    options = parser.parse_args()
+
+    print(f"generating {options.nodes} nodes ...", flush=True)
+    nodes = [fixtures.node(i) for i in range(options.nodes)]
+    names = [n["metadata"]["name"] for n in nodes]
+    full_body = fixtures.args_with_nodes(nodes)
+    names_body = fixtures.args_with_names(names)
+    print(f"full-list body {len(full_body) / 1e6:.1f} MB ({len(full_body) // options.nodes} bytes a node), NodeNames body {len(names_body) / 1e3:.0f} kB", flush=True)
+
+    workdir = tempfile.mkdtemp(prefix="rebound-bench-")
+    processes = []
+    try:
+        sim_port, extender_port, health_port = free_port(), free_port(), free_port()
+        kubeconfig = os.path.join(workdir, "sim.kubeconfig")
+        processes.append(subprocess.Popen(
+            [options.rebound, "sim", "--port", str(sim_port), "--kubeconfig-out", kubeconfig, "--log-level", "warning"],
+            stdout=subprocess.DEVNULL))
+        wait_for_port(sim_port)
+        print("loading nodes into rebound sim ...", flush=True)
+        api = http.client.HTTPConnection("127.0.0.1", sim_port)
+        for n in nodes:
+            api.request("POST", "/api/v1/nodes", body=fixtures.compact(n), headers={"Content-Type": "application/json"})
+            response = api.getresponse()
+            response.read()
+            if response.status != 201:
+                raise SystemExit(f"creating a node failed: HTTP {response.status}")
+        processes.append(subprocess.Popen(
+            [options.rebound, "serve", "--kubeconfig", kubeconfig,
+             "--set", f"extender.port={extender_port}", "--set", "extender.address=127.0.0.1",
+             "--set", f"health.port={health_port}", "--set", "health.address=127.0.0.1",
+             "--set", "webhook.enabled=false", "--set", "failover.enabled=false", "--set", "log.level=warning"]))
+        wait_ready(extender_port)
+        print("extender ready; measuring ...", flush=True)
+        load_before = os.getloadavg()[0]
+
+        # (a) orjson, the parse alone (collector off) and as a Python service runs it (collector on).
+        parse_off, parse_on = [], []
+        for collector, samples in ((False, parse_off), (True, parse_on)):
+            gc.enable() if collector else gc.disable()
+            for _ in range(options.runs):
+                start = time.perf_counter()
+                parsed = orjson.loads(full_body)
+                samples.append(time.perf_counter() - start)
+                del parsed
+        gc.enable()
+
+        client = RawClient(extender_port)
+        # (b) full NodeList.
+        filter_request = RawClient.request("/filter", full_body)
+        prioritize_request = RawClient.request("/prioritize", full_body)
+        full_filter, full_prioritize = [], []
+        for _ in range(options.runs):
+            elapsed, status, answer = client.roundtrip(filter_request)
+            assert status == 200, answer[:200]
+            full_filter.append(elapsed)
+            elapsed, status, answer = client.roundtrip(prioritize_request)
+            assert status == 200, answer[:200]
+            full_prioritize.append(elapsed)
+        result = orjson.loads(client.roundtrip(filter_request)[2])
+        passed = len(result["Nodes"]["items"])
+        failed = len(result["FailedAndUnresolvableNodes"]) + len(result["FailedNodes"])
+
+        # (c) NodeNames.
+        names_filter_request = RawClient.request("/filter", names_body)
+        names_prioritize_request = RawClient.request("/prioritize", names_body)
+        names_filter, names_prioritize = [], []
+        for _ in range(20):  # warm-up
+            client.roundtrip(names_filter_request)
+            client.roundtrip(names_prioritize_request)
+        for _ in range(options.requests):
+            elapsed, status, _ = client.roundtrip(names_filter_request)
+            assert status == 200
+            names_filter.append(elapsed)
+            elapsed, status, _ = client.roundtrip(names_prioritize_request)
+            assert status == 200
+            names_prioritize.append(elapsed)
+        names_result = orjson.loads(client.roundtrip(names_filter_request)[2])
+        assert len(names_result["NodeNames"]) == passed, "both modes agree"
+
+        load_after = os.getloadavg()[0]
+        ms = lambda seconds: seconds * 1000  # noqa: E731
+        orjson_off = statistics.median(parse_off)
+        orjson_on = statistics.median(parse_on)
+        filter_median = statistics.median(full_filter)
+        results = {
+            "nodes": options.nodes, "body_bytes": len(full_body), "passed": passed, "dropped": failed,
+            "orjson_loads_ms_median_gc_off": ms(orjson_off), "orjson_loads_ms_median_gc_on": ms(orjson_on),
+            "full_filter_ms_median": ms(filter_median), "full_prioritize_ms_median": ms(statistics.median(full_prioritize)),
+            "ratio_filter_to_orjson_gc_off": filter_median / orjson_off, "ratio_filter_to_orjson_gc_on": filter_median / orjson_on,
+            "names_filter_ms_p50": ms(percentile(names_filter, 50)), "names_filter_ms_p99": ms(percentile(names_filter, 99)),
+            "names_prioritize_ms_p50": ms(percentile(names_prioritize, 50)), "names_prioritize_ms_p99": ms(percentile(names_prioritize, 99)),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}, Python {platform.python_version()}, orjson {orjson.__version__}",
+            "load_average": [round(load_before, 2), round(load_after, 2)],
+        }
+        print()
+        print(f"| measurement ({options.nodes} nodes, {len(full_body) / 1e6:.1f} MB full-list body) | median | p99 |")
+        print("|---|---|---|")
+        print(f"| orjson.loads(body), collector off | {ms(orjson_off):.1f} ms | |")
+        print(f"| orjson.loads(body), collector on | {ms(orjson_on):.1f} ms | |")
+        print(f"| full-list filter request ({passed} pass, {failed} dropped) | {ms(filter_median):.1f} ms | |")
+        print(f"| full-list prioritize request | {ms(statistics.median(full_prioritize)):.1f} ms | |")
+        print(f"| NodeNames filter request | {ms(percentile(names_filter, 50)):.2f} ms | {ms(percentile(names_filter, 99)):.2f} ms |")
+        print(f"| NodeNames prioritize request | {ms(percentile(names_prioritize, 50)):.2f} ms | {ms(percentile(names_prioritize, 99)):.2f} ms |")
+        print()
+        print(f"full-list filter / orjson.loads: {filter_median / orjson_off:.2f}x (collector off), {filter_median / orjson_on:.2f}x (collector on); target <= 3x")
+        print(f"machine: {results['machine']}; 1-minute load average {load_before:.1f} before, {load_after:.1f} after")
+        print(f"NodeNames p99: filter {ms(percentile(names_filter, 99)):.2f} ms, prioritize {ms(percentile(names_prioritize, 99)):.2f} ms; target < 5 ms")
+        if options.json:
+            with open(options.json, "w") as out:
+                json.dump(results, out, indent=2)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.platform()
+
+
+def wait_for_port(port: int, timeout: float = 60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listening on port {port}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+/// What a pod asks of the extender, read from the routing resource and the requests annotation
+/// the webhook put on it.
+public enum StorageDemand: Sendable, Hashable {
+    /// The pod does not request the routing resource: the extender leaves it alone.
+    case notRouted
+    /// The pod needs this much free space per volume group on its node.
+    case needs(VolumeGroupRequests)
+    /// The pod requests the routing resource but its annotation is missing or unreadable, so no
+    /// node can be judged for it.
+    case unreadable(String)
+
+    /// Reads the demand of a pod that does (`routed`) or does not request the routing resource,
+    /// given the value of its requests annotation (`annotationKey`).
+    public static func read(routed: Bool, annotation: String?, annotationKey: String) -> StorageDemand {
+        guard routed else { return .notRouted }
+        guard let annotation else {
+            return .unreadable("the pod requests the routing resource but has no \(annotationKey) annotation; recreate it through the Rebound webhook")
+        }
+        guard let requests = VolumeGroupRequests(annotationValue: annotation) else {
+            return .unreadable("the pod's \(annotationKey) annotation \(annotation) is not a JSON object of volume groups to whole GiB")
+        }
+        return .needs(requests)
+    }
+}
+
+extension VolumeGroupRequests {
+    /// What is left to provision once `provisioned` (volumes that already exist, e.g. claims
+    /// already bound) is taken away, per group, never below zero.
+    public func subtracting(_ provisioned: VolumeGroupRequests) -> VolumeGroupRequests {
+        var left = gibByGroup
+        for (group, gib) in provisioned.gibByGroup { left[group] = max(0, (left[group] ?? 0) - gib) }
+        return VolumeGroupRequests(left)
+    }
+}

@@ -1,0 +1,30 @@
+public import Capacity
+
+/// How the scheduler extender is served and decides: the `extender.*`, `capacity.*` and
+/// `compat.*` configuration, as one value.
+public struct ExtenderSettings: Sendable, Hashable {
+    /// Address to listen on.
+    public var address = "0.0.0.0"
+    /// Port to listen on; 0 picks a free one (tests).
+    public var port = 8444
+    /// URL path of kube-scheduler's `filterVerb`.
+    public var filterPath = "/filter"
+    /// URL path of kube-scheduler's `prioritizeVerb`.
+    public var prioritizePath = "/prioritize"
+    /// URL path of kube-scheduler's `bindVerb`.
+    public var bindPath = "/bind"
+    /// How prioritize ranks the nodes a pod fits on.
+    public var strategy = ScoringStrategy.spreadout
+    /// Annotation, resource and capacity keys shared with the webhook.
+    public var keys = CompatibilityKeys()
+    /// How long a placed pod counts against a node at most while its volumes are provisioned.
+    public var reservationTTL: Duration = .seconds(300)
+    /// Largest request body accepted.
+    public var maxBodyBytes = 64 * 1024 * 1024
+    /// Serving certificate chain (PEM file) for HTTPS; nil serves plain HTTP.
+    public var tlsCertificateFile: String?
+    /// Private key (PEM file) for ``tlsCertificateFile``.
+    public var tlsKeyFile: String?
+
+    public init() {}
+}

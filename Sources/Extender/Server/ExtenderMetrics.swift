@@ -1,0 +1,57 @@
+public import CoreMetrics
+public import Capacity
+import Metrics
+
+/// The extender's Prometheus metrics, made through an injectable factory:
+///
+/// - `rebound_extender_requests_total{verb, result}`: requests by verb (`filter`, `prioritize`,
+///   `bind`) and result (`ok`, `invalid`: bad input, `error`: the answer failed the attempt
+///   for another reason, e.g. the bind was refused);
+/// - `rebound_extender_request_seconds{verb}`: latency histogram;
+/// - `rebound_extender_dropped_nodes_total{reason}`: nodes the filter dropped, by ``DropReason``.
+public struct ExtenderMetrics: Sendable {
+    public enum Verb: String, Sendable, CaseIterable {
+        case filter, prioritize, bind
+    }
+
+    public enum Result: String, Sendable, CaseIterable {
+        case ok, invalid, error
+    }
+
+    private let requests: [String: Counter]
+    private let latency: [Verb: Timer]
+    private let dropped: [DropReason: Counter]
+
+    /// Creates every labelled series up front, so each name is registered once and only with labels.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        var requests: [String: Counter] = [:]
+        var latency: [Verb: Timer] = [:]
+        for verb in Verb.allCases {
+            for result in Result.allCases {
+                requests["\(verb.rawValue)/\(result.rawValue)"] = Counter(
+                    label: "rebound_extender_requests_total", dimensions: [("verb", verb.rawValue), ("result", result.rawValue)], factory: factory)
+            }
+            latency[verb] = Timer(label: "rebound_extender_request_seconds", dimensions: [("verb", verb.rawValue)], factory: factory)
+        }
+        var dropped: [DropReason: Counter] = [:]
+        for reason in DropReason.allCases {
+            dropped[reason] = Counter(label: "rebound_extender_dropped_nodes_total", dimensions: [("reason", reason.rawValue)], factory: factory)
+        }
+        self.requests = requests
+        self.latency = latency
+        self.dropped = dropped
+    }
+
+    /// Counts one answered request and its latency.
+    public func request(_ verb: Verb, _ result: Result, duration: Duration) {
+        requests["\(verb.rawValue)/\(result.rawValue)"]?.increment()
+        let (seconds, attoseconds) = duration.components
+        latency[verb]?.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Counts nodes the filter dropped.
+    public func dropped(_ reason: DropReason, count: Int = 1) {
+        guard count > 0 else { return }
+        dropped[reason]?.increment(by: count)
+    }
+}

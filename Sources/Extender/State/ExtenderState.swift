@@ -1,0 +1,220 @@
+import Capacity
+import Kube
+
+/// The extender's mutable state: the node summaries kept from the node cache, and the
+/// reservation ledger. Decisions that read the ledger and record in it (filter holds the pod on
+/// the nodes it passes) happen in one isolated call, so concurrent requests cannot both spend
+/// the same free space.
+actor ExtenderState {
+    /// The nodes to judge in one request.
+    enum Candidates: Sendable {
+        /// Nodes read from a full NodeList request.
+        case scanned([ScannedNode])
+        /// Names to look up in the node cache.
+        case names([String])
+
+        var names: [String] {
+            switch self {
+            case .scanned(let nodes): nodes.map(\.name)
+            case .names(let names): names
+            }
+        }
+    }
+
+    /// A pod as the ledger knows it.
+    struct PodRef: Sendable, Hashable {
+        /// `namespace/name`.
+        var key: String
+        var uid: String?
+    }
+
+    let strategy: ScoringStrategy
+    private var nodes: [String: NodeSummary] = [:]
+    /// The same nodes, laid out for judging many at once.
+    private var table = NodeTable()
+    private var ledger: ReservationLedger
+    /// True once the caches have synced and this state was built from them.
+    private(set) var isReady = false
+    private var changeWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(strategy: ScoringStrategy, reservationTTL: Duration) {
+        self.strategy = strategy
+        self.ledger = ReservationLedger(ttl: reservationTTL)
+    }
+
+    // MARK: Nodes
+
+    func replaceNodes(_ summaries: [NodeSummary]) {
+        let names = Set(summaries.map(\.name))
+        for name in nodes.keys where !names.contains(name) { removeNode(name) }
+        for summary in summaries { upsertNode(summary) }
+    }
+
+    func upsertNode(_ summary: NodeSummary) {
+        nodes[summary.name] = summary
+        table.upsert(summary)
+        ledger.report(node: summary.name, freeGiB: summary.capacity.freeGiB)
+        changed()
+    }
+
+    func removeNode(_ name: String) {
+        nodes.removeValue(forKey: name)
+        table.remove(name)
+        ledger.nodeRemoved(name)
+        changed()
+    }
+
+    func markReady() {
+        isReady = true
+        changed()
+    }
+
+    /// Returns once `predicate` holds, re-checking after every change (tests and readiness).
+    /// The check and the wait happen without a suspension between them, so no change is missed.
+    func waitUntil(_ predicate: @Sendable (isolated ExtenderState) -> Bool) async {
+        while !predicate(self) { await withCheckedContinuation { changeWaiters.append($0) } }
+    }
+
+    private func changed() {
+        guard !changeWaiters.isEmpty else { return }
+        let waiters = changeWaiters
+        changeWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Decisions
+
+    /// Judges every candidate for a pod needing `requests`, then holds the request on the nodes
+    /// that pass (see ``ReservationLedger``).
+    func filter(pod: PodRef, requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, now: ContinuousClock.Instant) -> [PlacementVerdict] {
+        ledger.expire(now: now)
+        let committed = ledger.committed(excluding: pod.key)
+        let (verdicts, _) = judge(rule: PlacementRule(requests: requests), pins: pins, candidates: candidates, committed: committed, computeLeft: false)
+        let names = candidates.names
+        var passing: [String] = []
+        passing.reserveCapacity(names.count)
+        for index in names.indices where verdicts[index].fits { passing.append(names[index]) }
+        ledger.hold(pod: pod.key, uid: pod.uid, candidates: passing, requests: requests, now: now)
+        changed()
+        return verdicts
+    }
+
+    /// Scores every candidate (0 where the pod does not fit) and narrows the pod's hold to them.
+    func prioritize(pod: PodRef, requests: VolumeGroupRequests, pins: [VolumePin], candidates: Candidates, now: ContinuousClock.Instant) -> [Int64] {
+        ledger.expire(now: now)
+        let committed = ledger.committed(excluding: pod.key)
+        let rule = PlacementRule(requests: requests)
+        let (verdicts, left) = judge(rule: rule, pins: pins, candidates: candidates, committed: committed, computeLeft: true)
+        ledger.narrowHold(pod: pod.key, uid: pod.uid, to: candidates.names)
+        changed()
+        return CapacityScore.scores(left: left, groupCount: rule.requests.count, fits: verdicts.map(\.fits), strategy: strategy)
+    }
+
+    /// The verdict for every candidate and, with `computeLeft`, the GiB each fitting candidate
+    /// would have left per requested group, as a matrix (`left[group * count + candidate]`).
+    private func judge(rule: PlacementRule, pins: [VolumePin], candidates: Candidates, committed: CommittedCapacity, computeLeft: Bool) -> (verdicts: [PlacementVerdict], left: [Int64]) {
+        // Usually nothing is promised: skip the per-node lookup then.
+        let promised = committed.byNode.isEmpty ? nil : committed.byNode
+        let count: Int
+        switch candidates {
+        case .scanned(let scanned): count = scanned.count
+        case .names(let names): count = names.count
+        }
+        let groups = rule.requests.count
+        var verdicts: [PlacementVerdict] = []
+        verdicts.reserveCapacity(count)
+        var left = computeLeft ? [Int64](repeating: 0, count: groups * count) : []
+
+        /// Judges candidate `candidate` given its free GiB in requested group `g` (nil: not reported).
+        func judgeCapacity(_ candidate: Int, name: String, free: (Int) -> Int64?) -> PlacementVerdict {
+            let promisedHere = promised?[name]
+            for index in 0..<groups {
+                let (group, needed) = rule.requests[index]
+                let reported = free(index)
+                let promisedGiB = promisedHere?[group] ?? 0
+                if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: reported, promised: promisedGiB) { return shortfall }
+                if computeLeft { left[index * count + candidate] = reported! - promisedGiB - needed }
+            }
+            return .fits(leftGiB: [:])
+        }
+
+        switch candidates {
+        case .scanned(let scanned):
+            for index in scanned.indices {
+                let summary = scanned[index].summary
+                if case .unhealthy(let reasons) = summary.health {
+                    verdicts.append(.dropped(.unhealthy, reasons.map(\.description).joined(separator: "; ")))
+                } else if let pin = firstViolatedPin(pins, name: summary.name, labels: summary.labels) {
+                    verdicts.append(.dropped(.pinned, pin.reason))
+                } else {
+                    verdicts.append(judgeCapacity(index, name: summary.name) { summary.capacity[rule.requests[$0].group] })
+                }
+            }
+        case .names(let names):
+            // A local copy: reaching through the actor's stored property on every node retained
+            // and released the table's storage each time.
+            let table = self.table
+            // The requested groups' columns side by side in one buffer, read without retaining per node.
+            let stride = table.slotCount
+            var free = [Int64](repeating: NodeTable.notReported, count: stride * groups)
+            for (index, request) in rule.requests.enumerated() {
+                if let column = table.column(request.group) { free.replaceSubrange(index * stride..<(index + 1) * stride, with: column) }
+            }
+            for (index, name) in names.enumerated() {
+                guard let slot = table.slot(of: name) else {
+                    verdicts.append(.dropped(.notFound, "node not found in the extender's node cache"))
+                    continue
+                }
+                if let reason = table.unhealthyReason(at: slot) {
+                    verdicts.append(.dropped(.unhealthy, reason))
+                } else if let pin = firstViolatedPin(pins, name: name, labels: [:]) {
+                    verdicts.append(.dropped(.pinned, pin.reason))
+                } else {
+                    verdicts.append(judgeCapacity(index, name: name) { group in
+                        let raw = free[group * stride + slot]
+                        return raw == NodeTable.notReported ? nil : raw
+                    })
+                }
+            }
+        }
+        return (verdicts, left)
+    }
+
+    /// The first pin the node cannot satisfy. Nodes read from a request carry no labels; the
+    /// cache's copy of the node does.
+    private func firstViolatedPin(_ pins: [VolumePin], name: String, labels: [String: String]) -> VolumePin? {
+        guard !pins.isEmpty else { return nil }
+        let labels = nodes[name]?.labels ?? labels
+        return pins.first { !$0.allows(labels: labels, name: name) }
+    }
+
+    // MARK: Recording placements
+
+    /// The pod is bound (or about to be) to `node`: a held pod's hold becomes a reservation there;
+    /// otherwise `requests` is reserved.
+    func placed(pod: PodRef, on node: String, requests: VolumeGroupRequests, now: ContinuousClock.Instant) {
+        ledger.expire(now: now)
+        if !ledger.settle(pod: pod.key, uid: pod.uid, on: node, now: now) {
+            ledger.reserve(pod: pod.key, uid: pod.uid, node: node, requests: requests, now: now)
+        }
+        changed()
+    }
+
+    /// The pod's local claims are all bound: its volumes exist.
+    func claimsBound(pod: PodRef, now: ContinuousClock.Instant) {
+        ledger.claimsBound(pod: pod.key, uid: pod.uid, now: now)
+        changed()
+    }
+
+    /// The pod is gone or finished, or its placement failed.
+    func release(pod: PodRef) {
+        ledger.release(pod: pod.key, uid: pod.uid)
+        changed()
+    }
+
+    /// The ledger entry of a pod (tests and diagnostics).
+    func entry(pod: String) -> ReservationLedger.Entry? { ledger.entry(pod: pod) }
+
+    /// GiB the ledger counts against a node and group (tests and diagnostics).
+    func committed(node: String, group: String) -> Int64 { ledger.committed()[node, group] }
+}

@@ -1,0 +1,67 @@
+import Capacity
+import Kube
+
+/// What the caches say about a pod's node-local claims: which are bound already (their volumes
+/// exist, so they need no new space, and pin the pod to their node) and which node kube-scheduler
+/// picked for them (the claims' selected-node annotation).
+struct PodVolumes: Sendable, Hashable {
+    /// The annotation kube-scheduler's volume binding sets on a WaitForFirstConsumer claim.
+    static let selectedNodeAnnotation = "volume.kubernetes.io/selected-node"
+
+    /// GiB per group of the local claims that are bound: space already taken on their node.
+    var provisioned = VolumeGroupRequests()
+    /// Bound local claims whose volume only some nodes reach.
+    var pins: [VolumePin] = []
+    /// Claims that are, or may be (not created yet), node-local.
+    var localClaims = 0
+    var boundLocalClaims = 0
+    /// The node a local claim was assigned to by kube-scheduler, if any.
+    var selectedNode: String?
+
+    /// Every local claim is bound: the pod's volumes exist.
+    var allLocalClaimsBound: Bool { localClaims > 0 && boundLocalClaims == localClaims }
+
+    /// Looks up the pod's claims, their storage classes and volumes in the caches.
+    static func read(pod: PodFacts, caches: ClusterCaches, keys: CompatibilityKeys) async -> PodVolumes {
+        var result = PodVolumes()
+        let namespace = pod.namespace
+        for claimName in pod.claimNames {
+            let key = "\(namespace)/\(claimName)"
+            guard let claim = await caches.claims.get(key) else {
+                // Not created yet (a generic ephemeral volume, or a StatefulSet claim in flight):
+                // it may be local, and it is certainly not provisioned.
+                result.localClaims += 1
+                continue
+            }
+            guard let group = await volumeGroup(of: claim, caches: caches, keys: keys) else { continue }
+            result.localClaims += 1
+            if result.selectedNode == nil, let selected = claim.metadata.annotations?[selectedNodeAnnotation], !selected.isEmpty {
+                result.selectedNode = selected
+            }
+            guard claim.status?.phase == "Bound", let volumeName = claim.volumeName else { continue }
+            result.boundLocalClaims += 1
+            var provisioned = result.provisioned
+            provisioned.add(group: group, size: claim.requestedStorage ?? .zero)
+            result.provisioned = provisioned
+            if let volume = await caches.volumes.get(volumeName), let affinity = volume.spec?.nodeAffinity?.required {
+                result.pins.append(VolumePin(claim: key, volume: volumeName, affinity: affinity))
+            }
+        }
+        return result
+    }
+
+    /// The volume group a claim's storage class provisions from, nil when it is not node-local.
+    /// A claim without a class gets the cluster's default class, as the API server would give it.
+    static func volumeGroup(of claim: PersistentVolumeClaim, caches: ClusterCaches, keys: CompatibilityKeys) async -> String? {
+        let storageClass: StorageClass?
+        if let name = claim.spec?.storageClassName {
+            guard !name.isEmpty else { return nil }
+            storageClass = await caches.storageClasses.get(name)
+        } else {
+            storageClass = await caches.storageClasses.items().first {
+                $0.metadata.annotations?["storageclass.kubernetes.io/is-default-class"] == "true"
+            }
+        }
+        return storageClass.flatMap { keys.volumeGroup(of: $0) }
+    }
+}

@@ -1,0 +1,58 @@
+import Capacity
+import Extender
+import Kube
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+extension ExtenderSettings {
+    /// The extender's settings from the `extender.*`, `capacity.*` and `compat.*` keys.
+    init(config: ResolvedConfig) {
+        self.init()
+        address = config.string("extender.address")
+        port = config.int("extender.port")
+        filterPath = config.string("extender.filterPath")
+        prioritizePath = config.string("extender.prioritizePath")
+        bindPath = config.string("extender.bindPath")
+        strategy = ScoringStrategy(rawValue: config.string("extender.strategy")) ?? .spreadout
+        maxBodyBytes = config.int("extender.maxBodyBytes")
+        let certificate = config.string("extender.tls.certFile")
+        let key = config.string("extender.tls.keyFile")
+        if !certificate.isEmpty && !key.isEmpty {
+            tlsCertificateFile = certificate
+            tlsKeyFile = key
+        }
+        reservationTTL = .seconds(config.int("capacity.reservationTTLSeconds"))
+
+        keys.migrationAnnotation = config.string("compat.migrationAnnotation")
+        keys.namespaceLabel = config.string("compat.namespaceLabel")
+        keys.provisioners = Set(config.list("compat.provisioners"))
+        keys.volumeGroupParameters = config.list("compat.volumeGroupParameters")
+        keys.legacyVolumeGroups = config.map("compat.legacyVolumeGroups")
+        keys.routingResource = config.string("capacity.routingResource")
+        keys.requestsAnnotation = config.string("capacity.requestsAnnotation")
+        keys.capacitySource = config.string("capacity.source") == "annotation"
+            ? .annotation(prefix: config.string("capacity.annotationPrefix"))
+            : .allocatable(prefix: config.string("capacity.allocatablePrefix"))
+    }
+}
+
+/// Builds the scheduler extender's service for `rebound serve` (none when `extender.enabled` is false).
+enum ExtenderWiring {
+    static func services(
+        config: ResolvedConfig, caches: ClusterCaches, client: KubeClient, registry: PrometheusCollectorRegistry, logger: Logger
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let server = server(config: config, caches: caches, client: client, registry: registry, logger: logger) else { return [] }
+        return [.init(service: server)]
+    }
+
+    /// The extender's server, or nil when `extender.enabled` is false.
+    static func server(
+        config: ResolvedConfig, caches: ClusterCaches, client: KubeClient, registry: PrometheusCollectorRegistry, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ExtenderServer? {
+        guard config.bool("extender.enabled") else { return nil }
+        let extender = SchedulerExtender(settings: ExtenderSettings(config: config), caches: caches, client: client, logger: logger)
+        return ExtenderServer(extender: extender, registry: registry, logger: logger, onListening: onListening)
+    }
+}

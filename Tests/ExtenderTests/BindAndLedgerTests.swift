@@ -1,0 +1,110 @@
+import Capacity
+@testable import Extender
+import Kube
+import Testing
+
+/// The bind verb, and the ledger following the caches when kube-scheduler binds on its own.
+@Suite("Extender bind verb and reservations", .timeLimit(.minutes(2)))
+struct BindAndLedgerTests {
+    static let key = "default/my-cluster-mysql-0"
+
+    static func setUp(_ client: KubeClient) async throws {
+        try await ClusterFixtures.createSeedCluster(client)
+    }
+
+    @Test("bind reserves the pod's request on its node, then creates the Binding")
+    func bindCreatesBinding() async throws {
+        try await ExtenderHarness.run(setUp: Self.setUp) { harness in
+            let pod = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec())
+            let uid = pod.metadata.uid ?? ""
+            let body = GoPayloads.pod(.init(uid: uid))
+            _ = try await harness.post("/filter", GoPayloads.argsWithNames(pod: body, names: FilterPrioritizeTests.seedNames))
+            let held = await harness.extender.state.entry(pod: Self.key)
+            #expect(held?.placement == .held(candidates: ["dev1-node-2", "dev1-node-3"]))
+
+            let reply = try await harness.post("/bind", GoPayloads.bindingArgs(pod: "my-cluster-mysql-0", uid: uid, node: "dev1-node-3"))
+            #expect(reply.code == 200)
+            #expect(reply.text == "{\"Error\":\"\"}")
+            let entry = await harness.extender.state.entry(pod: Self.key)
+            #expect(entry?.node == "dev1-node-3")
+            #expect(entry?.remaining == ["carina-vg-hdd": 1])
+            let bound = try await harness.client.get(Pod.self, "my-cluster-mysql-0", namespace: "default")
+            #expect(bound.nodeName == "dev1-node-3")
+            #expect(bound.status?.conditions?.contains { $0.type == "PodScheduled" && $0.status == "True" } == true)
+
+            // Binding again is refused by the API; the answer says why and the reservation stands.
+            let again = try await harness.post("/bind", GoPayloads.bindingArgs(pod: "my-cluster-mysql-0", uid: uid, node: "dev1-node-2"))
+            let error = again.json?["Error"]?.stringValue ?? ""
+            #expect(error.contains("pod my-cluster-mysql-0 is already assigned to node \"dev1-node-3\""), "\(error)")
+            await harness.waitForState { $0.entry(pod: Self.key)?.node == "dev1-node-3" }
+        }
+    }
+
+    @Test("bind for a pod that does not exist answers with the API's error")
+    func bindMissingPod() async throws {
+        try await ExtenderHarness.run(setUp: Self.setUp) { harness in
+            let reply = try await harness.post("/bind", GoPayloads.bindingArgs(pod: "ghost", uid: "", node: "dev1-node-2"))
+            #expect(reply.code == 200)
+            #expect(reply.json?["Error"]?.stringValue?.contains("pods \"ghost\" not found") == true)
+            #expect(await harness.extender.state.entry(pod: "default/ghost") == nil)
+        }
+    }
+
+    @Test("without the bind verb: a pod seen bound is reserved on its node until its claims bind")
+    func informerPath() async throws {
+        try await ExtenderHarness.run(setUp: Self.setUp) { harness in
+            try await ClusterFixtures.createClaim(harness.client, "data-my-cluster-mysql-0")
+            let pod = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec())
+            _ = try await harness.post("/filter", GoPayloads.argsWithNames(pod: GoPayloads.pod(.init(uid: pod.metadata.uid ?? "")), names: FilterPrioritizeTests.seedNames))
+            // kube-scheduler binds by itself.
+            let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": "my-cluster-mysql-0"], "target": ["kind": "Node", "name": "dev1-node-2"]]
+            _ = try await harness.client.send(.POST, "/api/v1/namespaces/default/pods/my-cluster-mysql-0/binding", body: binding.serialized())
+            await harness.waitForState { $0.entry(pod: Self.key)?.node == "dev1-node-2" }
+            #expect(await harness.extender.state.committed(node: "dev1-node-2", group: "carina-vg-hdd") == 1)
+            #expect(await harness.extender.state.committed(node: "dev1-node-3", group: "carina-vg-hdd") == 0)
+
+            // The provisioner creates the volume: the claim binds and the reservation goes.
+            try await ClusterFixtures.bindClaim(harness.client, "data-my-cluster-mysql-0", to: "dev1-node-2")
+            await harness.waitForState { $0.entry(pod: Self.key) == nil }
+        }
+    }
+
+    @Test("a claim's selected-node annotation settles a held pod on that node")
+    func selectedNode() async throws {
+        try await ExtenderHarness.run(setUp: Self.setUp) { harness in
+            try await ClusterFixtures.createClaim(harness.client, "data-my-cluster-mysql-0")
+            let pod = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec())
+            _ = try await harness.post("/filter", GoPayloads.argsWithNames(pod: GoPayloads.pod(.init(uid: pod.metadata.uid ?? "")), names: FilterPrioritizeTests.seedNames))
+            _ = try await harness.client.patch(
+                PersistentVolumeClaim.self, "data-my-cluster-mysql-0", namespace: "default",
+                .merge(["metadata": ["annotations": ["volume.kubernetes.io/selected-node": "dev1-node-3"]]]))
+            await harness.waitForState { $0.entry(pod: Self.key)?.node == "dev1-node-3" }
+        }
+    }
+
+    @Test("a deleted pod's reservation is released")
+    func deletedPod() async throws {
+        try await ExtenderHarness.run(setUp: Self.setUp) { harness in
+            let pod = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec())
+            let uid = pod.metadata.uid ?? ""
+            _ = try await harness.post("/bind", GoPayloads.bindingArgs(pod: "my-cluster-mysql-0", uid: uid, node: "dev1-node-2"))
+            #expect(await harness.extender.state.entry(pod: Self.key)?.node == "dev1-node-2")
+            try await harness.client.delete(Pod.self, "my-cluster-mysql-0", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
+            await harness.waitForState { $0.entry(pod: Self.key) == nil }
+        }
+    }
+
+    @Test("after a restart, pods already bound with unprovisioned claims are reserved from the caches")
+    func rebuiltFromCaches() async throws {
+        try await ExtenderHarness.run(setUp: { client in
+            try await Self.setUp(client)
+            try await ClusterFixtures.createClaim(client, "data-my-cluster-mysql-0")
+            let pod = try await ClusterFixtures.createPod(client, GoPayloads.PodSpec(requests: "{\"carina-vg-hdd\":7}"))
+            let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(pod.name)], "target": ["kind": "Node", "name": "dev1-node-2"]]
+            _ = try await client.send(.POST, "/api/v1/namespaces/default/pods/my-cluster-mysql-0/binding", body: binding.serialized())
+        }) { harness in
+            #expect(await harness.extender.state.entry(pod: Self.key)?.node == "dev1-node-2")
+            #expect(await harness.extender.state.committed(node: "dev1-node-2", group: "carina-vg-hdd") == 7)
+        }
+    }
+}

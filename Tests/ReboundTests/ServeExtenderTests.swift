@@ -1,0 +1,79 @@
+import ClusterSim
+import Extender
+import Foundation
+import Kube
+import Logging
+import Prometheus
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+@testable import rebound
+
+/// The extender as `rebound serve` wires it: configuration keys in, a service answering
+/// kube-scheduler out, on the caches serve runs.
+@Suite("rebound serve's extender service", .timeLimit(.minutes(2)))
+struct ServeExtenderTests {
+    @Test("configured from the keys, ready once the caches synced, filtering over HTTP")
+    func serveFilter() async throws {
+        try await withSim { sim, client in
+            for (name, ready) in [("dev1-node-2", "True"), ("dev1-node-4", "Unknown")] {
+                let node = Node(
+                    metadata: ObjectMeta(name: name),
+                    status: NodeStatus(allocatable: ["carina.storage.io/carina-vg-hdd": "188"], conditions: [NodeCondition(type: "Ready", status: ready)]))
+                _ = try await client.create(node)
+            }
+            let config = try ConfigLoader.load(file: nil, environment: [:], overrides: [
+                "extender.address=127.0.0.1", "extender.port=18444", "extender.filterPath=/scheduler/filter", "capacity.reservationTTLSeconds=60",
+            ])
+            var logger = Logger(label: "test.serve")
+            logger.logLevel = .critical
+            let registry = PrometheusCollectorRegistry()
+            let caches = ClusterCaches(client: client, logger: logger)
+            let (ports, portSink) = AsyncStream<Int>.makeStream()
+            let wired = try #require(ExtenderWiring.server(config: config, caches: caches, client: client, registry: registry, logger: logger))
+            #expect(wired.extender.settings.filterPath == "/scheduler/filter")
+            #expect(wired.extender.settings.reservationTTL == .seconds(60))
+            // The same extender on an ephemeral port (0 is not a valid setting), so the test never
+            // collides with a port in use.
+            var settings = wired.extender.settings
+            settings.port = 0
+            let extender = SchedulerExtender(settings: settings, caches: caches, client: client, logger: logger)
+            let server = ExtenderServer(extender: extender, registry: registry, logger: logger) { port in
+                portSink.yield(port)
+                portSink.finish()
+            }
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: [.init(service: CacheService(caches: caches, logger: logger)), .init(service: server)], logger: logger))
+            let running = Task { try await group.run() }
+            defer { running.cancel() }
+            var port = 0
+            for await value in ports { port = value }
+            try #require(port != 0)
+            await extender.waitUntilReady()
+
+            let http = try KubeClient(KubeClientConfiguration(server: "http://127.0.0.1:\(port)"))
+            #expect(String(decoding: try await http.send(.GET, "/readyz").bytes, as: UTF8.self) == "ok")
+            let pod = """
+                {"metadata":{"name":"db-0","namespace":"default","annotations":{"rebound.io/volume-requests":"{\\"carina-vg-hdd\\":1}"}},\
+                "spec":{"containers":[{"name":"db","resources":{"limits":{"rebound.io/local-capacity":"1"},"requests":{"rebound.io/local-capacity":"1"}}}]}}
+                """
+            let body = "{\"Pod\":\(pod),\"Nodes\":null,\"NodeNames\":[\"dev1-node-2\",\"dev1-node-4\"]}"
+            let answer = try JSONValue(parsing: try await http.send(.POST, "/scheduler/filter", body: Array(body.utf8)).bytes)
+            #expect(answer["NodeNames"] == ["dev1-node-2"])
+            #expect(answer["FailedAndUnresolvableNodes"]?["dev1-node-4"]?.stringValue == "node is not ready (Ready=Unknown)")
+            try? await http.shutdown()
+            await group.triggerGracefulShutdown()
+            try await running.value
+        }
+    }
+
+    @Test("extender.enabled=false builds no service")
+    func disabled() async throws {
+        try await withSim { _, client in
+            let config = try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.enabled=false"])
+            let caches = ClusterCaches(client: client)
+            #expect(ExtenderWiring.services(config: config, caches: caches, client: client, registry: PrometheusCollectorRegistry(), logger: Logger(label: "test")).isEmpty)
+        }
+    }
+}
