@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         .target(
@@ -135,7 +136,10 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Kube", "ClusterSim", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kube", "ClusterSim", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -61,7 +61,7 @@ struct KubectlTests {
         let kubeconfig = directory + "/kubeconfig"
 
         let sim = try ChildProcess(ReboundBinary.path, ["sim", "--port", "0", "--scenario", directory + "/scenario.yaml", "--kubeconfig-out", kubeconfig, "--log-level", "warning"])
-        defer { sim.stop() }
+        defer { Task { await sim.stop() } }
         let ready = await sim.waitForLine { $0.hasPrefix("ClusterSim API server:") }
         try #require(ready != nil, "rebound sim did not start: \(sim.printed.joined(separator: "\n"))")
 
@@ -69,48 +69,48 @@ struct KubectlTests {
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = directory + "/home"
         environment["KUBECONFIG"] = kubeconfig
-        func kubectlRun(_ arguments: String...) throws -> (status: Int32, output: String) {
-            try runCommand(kubectl, arguments, environment: environment)
+        func kubectlRun(_ arguments: String...) async throws -> (status: Int32, output: String) {
+            try await runCommand(kubectl, arguments, environment: environment)
         }
 
         // The scenario's node and pod came in with their status as written.
-        let nodes = try kubectlRun("get", "nodes")
+        let nodes = try await kubectlRun("get", "nodes")
         #expect(nodes.status == 0)
         #expect(nodes.output.contains("dev1-node-2") && nodes.output.contains("Ready"))
-        let scenarioPod = try kubectlRun("get", "pod", "my-cluster-mysql-0", "-n", "mysql", "-o", "json")
+        let scenarioPod = try await kubectlRun("get", "pod", "my-cluster-mysql-0", "-n", "mysql", "-o", "json")
         #expect(scenarioPod.status == 0)
         let podJSON = try JSONSerialization.jsonObject(with: Data(scenarioPod.output.utf8)) as? [String: Any]
         #expect((podJSON?["status"] as? [String: Any])?["phase"] as? String == "Running")
 
         // A watch started before the create sees it.
         let watch = try ChildProcess(kubectl, ["get", "pods", "-n", "mysql", "--watch", "-o", "json"], environment: environment)
-        defer { watch.stop() }
+        defer { Task { await watch.stop() } }
         #expect(await watch.waitForLine { $0.contains("\"name\": \"my-cluster-mysql-0\"") } != nil)
 
-        let created = try kubectlRun("create", "-f", directory + "/pod.yaml")
+        let created = try await kubectlRun("create", "-f", directory + "/pod.yaml")
         #expect(created.status == 0, "\(created.output)")
         #expect(created.output.contains("pod/web created"))
         #expect(await watch.waitForLine { $0.contains("\"name\": \"web\"") } != nil, "the watch did not report the new pod")
 
-        let again = try kubectlRun("create", "-f", directory + "/pod.yaml")
+        let again = try await kubectlRun("create", "-f", directory + "/pod.yaml")
         #expect(again.status != 0)
         #expect(again.output.contains("AlreadyExists"))
 
-        #expect(try kubectlRun("label", "pod", "web", "-n", "mysql", "tier=frontend").output.contains("pod/web labeled"))
-        #expect(try kubectlRun("annotate", "pod", "web", "-n", "mysql", "example.com/note=hello").output.contains("pod/web annotated"))
-        let fetched = try kubectlRun("get", "pod", "web", "-n", "mysql", "-o", "json")
+        #expect(try await kubectlRun("label", "pod", "web", "-n", "mysql", "tier=frontend").output.contains("pod/web labeled"))
+        #expect(try await kubectlRun("annotate", "pod", "web", "-n", "mysql", "example.com/note=hello").output.contains("pod/web annotated"))
+        let fetched = try await kubectlRun("get", "pod", "web", "-n", "mysql", "-o", "json")
         let object = try JSONSerialization.jsonObject(with: Data(fetched.output.utf8)) as? [String: Any]
         let metadata = object?["metadata"] as? [String: Any]
         #expect((metadata?["labels"] as? [String: String]) == ["app": "web", "tier": "frontend"])
         #expect((metadata?["annotations"] as? [String: String])?["example.com/note"] == "hello")
 
-        let selected = try kubectlRun("get", "pods", "-n", "mysql", "-l", "tier in (frontend,backend)", "-o", "name")
+        let selected = try await kubectlRun("get", "pods", "-n", "mysql", "-l", "tier in (frontend,backend)", "-o", "name")
         #expect(selected.output.trimmingCharacters(in: .whitespacesAndNewlines) == "pod/web")
 
-        let deleted = try kubectlRun("delete", "pod", "web", "-n", "mysql", "--grace-period=0", "--force")
+        let deleted = try await kubectlRun("delete", "pod", "web", "-n", "mysql", "--grace-period=0", "--force")
         #expect(deleted.status == 0, "\(deleted.output)")
         #expect(deleted.output.contains("force deleted"))
-        let missing = try kubectlRun("get", "pod", "web", "-n", "mysql")
+        let missing = try await kubectlRun("get", "pod", "web", "-n", "mysql")
         #expect(missing.status != 0)
         #expect(missing.output.contains("NotFound"))
     }

@@ -1,4 +1,6 @@
-public import Foundation
+import Foundation
+import Subprocess
+import Synchronization
 
 /// The `rebound` executable `swift build` produced, for tests that run it as operators do.
 public enum ReboundBinary {
@@ -15,118 +17,102 @@ public enum ReboundBinary {
     }
 }
 
-/// A child process whose standard output and error are read line by line.
-public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
-    private let output = Pipe()
-    private let lock = NSLock()
-    private var buffer = Data()
-    private var lines: [String] = []
-    private var exited = false
-    private var waiters: [UUID: (predicate: @Sendable (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] = [:]
-
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardOutput = output
-        process.standardError = output
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { self?.finish() } else { self?.append(data) }
-        }
-        try process.run()
+/// A child process (run with swift-subprocess) whose combined output is read line by line.
+/// Stopping it cancels the run, which interrupts the process and, if needed, kills it.
+public final class ChildProcess: Sendable {
+    private struct State {
+        var lines: [String] = []
+        var ended = false
+        var waiters: [UUID: (predicate: @Sendable (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] = [:]
     }
 
-    private func append(_ data: Data) {
-        var resumed: [(CheckedContinuation<String?, Never>, String)] = []
-        lock.lock()
-        buffer.append(data)
-        while let newline = buffer.firstIndex(of: 0x0A) {
-            let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-            buffer.removeSubrange(buffer.startIndex...newline)
-            lines.append(line)
-            for (id, waiter) in waiters where waiter.predicate(line) {
-                waiters.removeValue(forKey: id)
-                resumed.append((waiter.continuation, line))
+    private let state = Mutex(State())
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        let runner = Task { [self] in
+            var options = PlatformOptions()
+            options.teardownSequence = [.send(signal: .interrupt, allowedDurationToNextStep: .seconds(3))]
+            let environment: Environment = environment.map { .custom($0.reduce(into: [:]) { $0[Environment.Key(stringLiteral: $1.key)] = $1.value }) } ?? .inherit
+            _ = try? await run(
+                .path(.init(executable)), arguments: Arguments(arguments), environment: environment, platformOptions: options,
+                input: .none, output: .sequence, error: .combinedWithOutput
+            ) { execution in
+                for try await line in execution.standardOutput.strings() {
+                    self.append(line.hasSuffix("\n") ? String(line.dropLast()) : line)
+                }
             }
+            self.finish()
         }
-        lock.unlock()
-        for (continuation, line) in resumed { continuation.resume(returning: line) }
+        task.withLock { $0 = runner }
+    }
+
+    private func append(_ line: String) {
+        let ready = state.withLock { state -> [(CheckedContinuation<String?, Never>)] in
+            state.lines.append(line)
+            var ready: [CheckedContinuation<String?, Never>] = []
+            for (id, waiter) in state.waiters where waiter.predicate(line) {
+                state.waiters.removeValue(forKey: id)
+                ready.append(waiter.continuation)
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume(returning: line) }
     }
 
     private func finish() {
-        lock.lock()
-        exited = true
-        let pending = waiters.values.map(\.continuation)
-        waiters = [:]
-        lock.unlock()
+        let pending = state.withLock { state -> [CheckedContinuation<String?, Never>] in
+            state.ended = true
+            defer { state.waiters = [:] }
+            return state.waiters.values.map(\.continuation)
+        }
         for continuation in pending { continuation.resume(returning: nil) }
     }
 
     /// Everything printed so far, as lines.
-    public var printed: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return lines
-    }
+    public var printed: [String] { state.withLock { $0.lines } }
 
     /// The first printed line satisfying `predicate`, awaiting it; nil if the output ends or the time is up first.
     public func waitForLine(timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (String) -> Bool) async -> String? {
         let id = UUID()
         let timer = Task {
             try? await Task.sleep(for: timeout)
-            self.cancelWaiter(id)
+            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.continuation.resume(returning: nil)
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { continuation in
-            lock.lock()
-            if let line = lines.first(where: predicate) {
-                lock.unlock()
-                continuation.resume(returning: line)
-            } else if exited {
-                lock.unlock()
-                continuation.resume(returning: nil)
-            } else {
-                waiters[id] = (predicate, continuation)
-                lock.unlock()
+            let immediate = state.withLock { state -> String?? in
+                if let line = state.lines.first(where: predicate) { return .some(line) }
+                if state.ended { return .some(nil) }
+                state.waiters[id] = (predicate, continuation)
+                return nil
             }
+            if let immediate { continuation.resume(returning: immediate) }
         }
     }
 
-    private func cancelWaiter(_ id: UUID) {
-        lock.lock()
-        let waiter = waiters.removeValue(forKey: id)
-        lock.unlock()
-        waiter?.continuation.resume(returning: nil)
-    }
-
-    public func stop() {
-        if process.isRunning { process.interrupt() }
-        process.waitUntilExit()
+    /// Interrupts the process and waits until it has exited.
+    public func stop() async {
+        guard let runner = task.withLock({ $0 }) else { return }
+        runner.cancel()
+        await runner.value
     }
 }
 
 /// Runs a command to completion and returns its exit status and combined output.
-public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    if let input {
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> (status: Int32, output: String) {
+    let environment: Environment = environment.map { .custom($0.reduce(into: [:]) { $0[Environment.Key(stringLiteral: $1.key)] = $1.value }) } ?? .inherit
+    let configuration = Configuration(executable: .path(.init(executable)), arguments: Arguments(arguments), environment: environment)
+    let result = if let input {
+        try await run(configuration, input: .string(input), output: .string(limit: 64 * 1024 * 1024), error: .combinedWithOutput)
     } else {
-        try process.run()
+        try await run(configuration, input: .none, output: .string(limit: 64 * 1024 * 1024), error: .combinedWithOutput)
     }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let status: Int32
+    switch result.terminationStatus {
+    case .exited(let code): status = Int32(code)
+    case .signaled(let signal): status = 128 + Int32(signal)
+    }
+    return (status, result.standardOutput)
 }
