@@ -10,12 +10,18 @@ public final class SimAPI: Sendable {
     public let auth: SimAuth
     /// Largest request body accepted (the API server's limit is 3 MiB).
     public let maxBodyBytes: Int
+    /// Mutating admission webhooks, called on every create (nil: none).
+    public let admission: SimAdmission?
     let resources: [SimResource]
 
-    public init(store: SimStore, resources: [SimResource] = SimResource.all, faults: SimFaults = SimFaults(), auth: SimAuth = SimAuth(), maxBodyBytes: Int = 3 * 1024 * 1024) {
+    public init(
+        store: SimStore, resources: [SimResource] = SimResource.all, faults: SimFaults = SimFaults(), auth: SimAuth = SimAuth(),
+        admission: SimAdmission? = nil, maxBodyBytes: Int = 3 * 1024 * 1024
+    ) {
         self.store = store
         self.faults = faults
         self.auth = auth
+        self.admission = admission
         self.maxBodyBytes = maxBodyBytes
         self.resources = resources
     }
@@ -82,8 +88,12 @@ public final class SimAPI: Sendable {
 
     /// Creates an object as a request would (the path ClusterSim's own controllers use), so the
     /// same server-side processing applies whoever creates it.
-    public func create(_ type: ResourceType, namespace: String?, object: JSONValue) async throws(KubeAPIError) -> StoredObject {
-        try await store.create(type, namespace: namespace, object: object)
+    public func create(_ type: ResourceType, namespace: String?, object: JSONValue, dryRun: Bool = false) async throws(KubeAPIError) -> StoredObject {
+        var object = object
+        if let admission {
+            object = try await admission.mutate(object, type: type, namespace: namespace ?? object["metadata"]?["namespace"]?.stringValue, store: store, dryRun: dryRun)
+        }
+        return try await store.create(type, namespace: namespace, object: object, dryRun: dryRun)
     }
 
     // MARK: Routing
@@ -154,7 +164,7 @@ public final class SimAPI: Sendable {
             return .bytes(status: 200, contentType: "application/json", body: object.encoded, headers: [])
         case ("POST", nil):
             let body = try parseBody(request)
-            let created = dryRun ? try await store.create(type, namespace: namespace, object: body, dryRun: true) : try await create(type, namespace: namespace, object: body)
+            let created = try await create(type, namespace: namespace, object: body, dryRun: dryRun)
             return .bytes(status: 201, contentType: "application/json", body: created.encoded, headers: [])
         case ("PUT", let name?):
             let body = try parseBody(request)
