@@ -43,12 +43,17 @@ actor ClaimDeletionWaiter {
             self.timeOut(id)
         }
         defer { timer.cancel() }
-        return await withCheckedContinuation { continuation in
-            if expectations[id]?.gone == true {
-                continuation.resume(returning: true)
-            } else {
-                expectations[id]?.continuations.append(continuation)
+        // A cancelled migration (leadership lost, shutdown) stops waiting at once.
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if expectations[id]?.gone == true || Task.isCancelled {
+                    continuation.resume(returning: expectations[id]?.gone == true)
+                } else {
+                    expectations[id]?.continuations.append(continuation)
+                }
             }
+        } onCancel: {
+            Task { await self.timeOut(id) }
         }
     }
 

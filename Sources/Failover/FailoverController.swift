@@ -22,6 +22,7 @@ public actor FailoverController {
     nonisolated let detector: NodeFailureDetector
     nonisolated let partitionGuard: PartitionGuard
     nonisolated let waiter = ClaimDeletionWaiter()
+    nonisolated let recorder: EventRecorder
     private let now: @Sendable () -> Date
 
     private var states: [String: NodeFailureState] = [:]
@@ -39,10 +40,12 @@ public actor FailoverController {
 
     /// - Parameters:
     ///   - identity: this replica's name, for events.
+    ///   - eventClient: the client Events are posted with (by default `client`); give it its own
+    ///     rate limit so recording never competes with the migrations themselves.
     ///   - observer: told of every write made (or, in dry-run, planned); for tests and tooling.
     public init(
         client: KubeClient, caches: ClusterCaches, settings: FailoverSettings, identity: String, logger: Logger = Logger(label: "rebound.failover"),
-        metrics: FailoverMetrics = FailoverMetrics(), now: @escaping @Sendable () -> Date = { Date() },
+        metrics: FailoverMetrics = FailoverMetrics(), eventClient: KubeClient? = nil, now: @escaping @Sendable () -> Date = { Date() },
         observer: (@Sendable (MigrationAction) -> Void)? = nil
     ) {
         self.client = client
@@ -55,7 +58,8 @@ public actor FailoverController {
         self.limiter = RateLimiter(qps: settings.migrationsPerSecond, burst: settings.migrationBurst)
         self.detector = NodeFailureDetector(notReadyTimeout: settings.notReadyTimeout)
         self.partitionGuard = PartitionGuard(maxUnhealthyFraction: settings.maxFailedNodeFraction)
-        let recorder = EventRecorder(client: client, instance: identity, logger: logger)
+        let recorder = EventRecorder(client: eventClient ?? client, instance: identity, logger: logger)
+        self.recorder = recorder
         self.executor = MigrationExecutor(
             client: client, settings: settings, recorder: recorder, metrics: metrics, logger: logger, waiter: waiter,
             planner: MigrationPlanner(keys: settings.keys), observer: observer)
@@ -125,6 +129,7 @@ public actor FailoverController {
         }
         queueInput.finish()
         for timer in timers.values { timer.cancel() }
+        await recorder.flush()
     }
 
     // MARK: Node state

@@ -56,7 +56,7 @@ struct MigrationExecutor: Sendable {
             "attachments": "\(plan.attachments.count)", "dryRun": "\(settings.dryRun)",
         ])
         if !settings.dryRun {
-            await recorder.record(pod, reason: "ReboundMigrating", message: "Node \(plan.node) failed (\(plan.reason)); force-deleting this pod so it restarts on a healthy node\(plan.localClaims.isEmpty ? "" : " and rebuilding its local claims: \(claimList)").", warning: true)
+            recorder.record(pod, reason: "ReboundMigrating", message: "Node \(plan.node) failed (\(plan.reason)); force-deleting this pod so it restarts on a healthy node\(plan.localClaims.isEmpty ? "" : " and rebuilding its local claims: \(claimList)").", warning: true)
         }
 
         // Mark every pinned volume before touching its claim: the mark (failed node, and for
@@ -71,7 +71,7 @@ struct MigrationExecutor: Sendable {
                     template: local.recreate ? planner.replacement(for: local.claim, failedNode: plan.node) : nil, replacedUID: local.claim.metadata.uid)
                 let marked = try await client.patch(PersistentVolume.self, volume, .merge(patch))
                 if settings.retainVolumes {
-                    await recorder.record(marked, reason: "ReboundVolumeRetained", message: "Kept (reclaim policy Retain) because node \(plan.node) failed; its data stays on that node. Claim \(local.claim.key) is rebuilt elsewhere.")
+                    recorder.record(marked, reason: "ReboundVolumeRetained", message: "Kept (reclaim policy Retain) because node \(plan.node) failed; its data stays on that node. Claim \(local.claim.key) is rebuilt elsewhere.")
                 }
             }
             // Without the volume kept and marked, deleting the claim could lose its data or its spec: stop here.
@@ -93,7 +93,7 @@ struct MigrationExecutor: Sendable {
                     if current?.metadata.uid == uid { throw error }
                     return
                 }
-                await recorder.record(claim, reason: "ReboundClaimDeleted", message: "Deleted because its volume \(local.volumeName ?? "") is on failed node \(plan.node); \(local.owner).")
+                recorder.record(claim, reason: "ReboundClaimDeleted", message: "Deleted because its volume \(local.volumeName ?? "") is on failed node \(plan.node); \(local.owner).")
             }
             guard ok else { return finish(plan, success: false) }
         }
@@ -109,7 +109,7 @@ struct MigrationExecutor: Sendable {
                 if current?.metadata.uid == uid { throw error }
                 return
             }
-            await recorder.record(pod, reason: "ReboundPodForceDeleted", message: "Force-deleted (grace period 0) because node \(plan.node) failed: \(plan.reason).", warning: true)
+            recorder.record(pod, reason: "ReboundPodForceDeleted", message: "Force-deleted (grace period 0) because node \(plan.node) failed: \(plan.reason).", warning: true)
         }
         guard podDeleted else { return finish(plan, success: false) }
 
@@ -138,7 +138,7 @@ struct MigrationExecutor: Sendable {
                             "claim": "\(claim.key)", "waited": "\(settings.claimDeletionTimeout)",
                             "hint": "a finalizer other than kubernetes.io/pvc-protection, or a pod still using it, holds the claim",
                         ])
-                        await recorder.record(claim, reason: "ReboundClaimStuck", message: "Still present \(settings.claimDeletionTimeout) after deletion; the replacement will be created once it is gone.", warning: true)
+                        recorder.record(claim, reason: "ReboundClaimStuck", message: "Still present \(settings.claimDeletionTimeout) after deletion; the replacement will be created once it is gone.", warning: true)
                         success = false
                         continue
                     }
@@ -155,7 +155,7 @@ struct MigrationExecutor: Sendable {
         let created = await perform(.createClaim(replacement.key)) {
             do {
                 let created = try await client.create(replacement)
-                await recorder.record(created, reason: "ReboundClaimRebuilt", message: "Recreated in place of the claim whose volume was on failed node \(failedNode); it will be provisioned where the pod restarts.")
+                recorder.record(created, reason: "ReboundClaimRebuilt", message: "Recreated in place of the claim whose volume was on failed node \(failedNode); it will be provisioned where the pod restarts.")
             } catch let error as KubeAPIError where error.isAlreadyExists {
                 // Someone (another replica, the pod's controller) created it first; fine unless it is still the old one.
                 let current = try await client.get(PersistentVolumeClaim.self, replacement.name, namespace: replacement.namespace)

@@ -11,7 +11,7 @@ import TestSupport
 final class ActionLog: Sendable {
     private struct State {
         var actions: [MigrationAction] = []
-        var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiters: [(ready: @Sendable ([MigrationAction]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state = Mutex(State())
@@ -21,8 +21,9 @@ final class ActionLog: Sendable {
     func record(_ action: MigrationAction) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.actions.append(action)
-            let ready = state.waiters.filter { $0.count <= state.actions.count }.map(\.continuation)
-            state.waiters.removeAll { $0.count <= state.actions.count }
+            let actions = state.actions
+            let ready = state.waiters.filter { $0.ready(actions) }.map(\.continuation)
+            state.waiters.removeAll { $0.ready(actions) }
             return ready
         }
         for continuation in ready { continuation.resume() }
@@ -30,6 +31,11 @@ final class ActionLog: Sendable {
 
     /// Returns once at least `count` actions were recorded, or false after `timeout`.
     func waitFor(count: Int, timeout: Duration = .seconds(20)) async -> Bool {
+        await waitFor(timeout: timeout) { $0.count >= count }
+    }
+
+    /// Returns once the recorded actions satisfy `ready`, or false after `timeout`.
+    func waitFor(timeout: Duration = .seconds(20), _ ready: @escaping @Sendable ([MigrationAction]) -> Bool) async -> Bool {
         let timer = Task {
             try? await Task.sleep(for: timeout)
             let expired = state.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -41,13 +47,13 @@ final class ActionLog: Sendable {
         defer { timer.cancel() }
         await withCheckedContinuation { continuation in
             let satisfied = state.withLock { state -> Bool in
-                if state.actions.count >= count { return true }
-                state.waiters.append((count, continuation))
+                if ready(state.actions) { return true }
+                state.waiters.append((ready, continuation))
                 return false
             }
             if satisfied { continuation.resume() }
         }
-        return actions.count >= count
+        return ready(actions)
     }
 }
 

@@ -43,8 +43,11 @@ struct ServeCommand: AsyncParsableCommand {
             .init(service: health.application()),
         ]
         if config.bool("failover.enabled") {
+            var eventConfiguration = clientConfiguration
+            eventConfiguration.qps = config.double("kube.eventQPS")
+            eventConfiguration.burst = config.int("kube.eventBurst")
             services.append(.init(service: FailoverService(
-                client: client, caches: caches, settings: config.failoverSettings,
+                client: client, eventClient: try KubeClient(eventConfiguration, logger: logger), caches: caches, settings: config.failoverSettings,
                 election: config.bool("leaderElection.enabled") ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

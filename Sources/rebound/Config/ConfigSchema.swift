@@ -30,6 +30,9 @@ enum ConfigSchema {
         ConfigKey(path: "kube.qps", kind: .double(0...100_000), defaultValue: .double(50),
                   help: "Client-side limit on API requests a second (0: no limit)."),
         ConfigKey(path: "kube.burst", kind: .int(1...100_000), defaultValue: .int(100), help: "Requests allowed at once above kube.qps."),
+        ConfigKey(path: "kube.eventQPS", kind: .double(0...100_000), defaultValue: .double(20),
+                  help: "Separate limit for posting Events (0: no limit), so recording them never slows the work they describe."),
+        ConfigKey(path: "kube.eventBurst", kind: .int(1...100_000), defaultValue: .int(50), help: "Events allowed at once above kube.eventQPS."),
         ConfigKey(path: "kube.requestTimeoutSeconds", kind: .int(1...600), defaultValue: .int(30), help: "Timeout of one API request (watches excepted)."),
         ConfigKey(path: "kube.pageSize", kind: .int(1...100_000), defaultValue: .int(500), help: "Objects per page when the caches list."),
 

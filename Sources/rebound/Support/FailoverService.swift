@@ -8,16 +8,18 @@ import ServiceLifecycle
 /// dry-run it writes nothing, not even the lease, so it can run beside a real deployment.
 struct FailoverService: Service {
     let client: KubeClient
+    /// Posts Events, with its own rate limit.
+    let eventClient: KubeClient
     let caches: ClusterCaches
     let settings: FailoverSettings
     let election: LeaderElector.Settings?
     let logger: Logger
 
     func run() async throws {
-        let client = self.client, caches = self.caches, settings = self.settings, logger = self.logger
+        let client = self.client, eventClient = self.eventClient, caches = self.caches, settings = self.settings, logger = self.logger
         let identity = election?.identity ?? "rebound"
         let work: @Sendable () async -> Void = {
-            let controller = FailoverController(client: client, caches: caches, settings: settings, identity: identity, logger: logger)
+            let controller = FailoverController(client: client, caches: caches, settings: settings, identity: identity, logger: logger, eventClient: eventClient)
             await controller.run()
         }
         let task: Task<Void, Never>
@@ -31,5 +33,6 @@ struct FailoverService: Service {
         try? await gracefulShutdown()
         task.cancel()
         await task.value
+        try? await eventClient.shutdown()
     }
 }
