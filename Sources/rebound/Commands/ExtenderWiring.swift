@@ -24,16 +24,7 @@ extension ExtenderSettings {
         }
         reservationTTL = .seconds(config.int("capacity.reservationTTLSeconds"))
 
-        keys.migrationAnnotation = config.string("compat.migrationAnnotation")
-        keys.namespaceLabel = config.string("compat.namespaceLabel")
-        keys.provisioners = Set(config.list("compat.provisioners"))
-        keys.volumeGroupParameters = config.list("compat.volumeGroupParameters")
-        keys.legacyVolumeGroups = config.map("compat.legacyVolumeGroups")
-        keys.routingResource = config.string("capacity.routingResource")
-        keys.requestsAnnotation = config.string("capacity.requestsAnnotation")
-        keys.capacitySource = config.string("capacity.source") == "annotation"
-            ? .annotation(prefix: config.string("capacity.annotationPrefix"))
-            : .allocatable(prefix: config.string("capacity.allocatablePrefix"))
+        keys = config.compatibilityKeys
     }
 }
 

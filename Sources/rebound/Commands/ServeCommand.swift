@@ -30,35 +30,16 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let clientConfiguration = try makeClientConfiguration(config)
-        let client = try KubeClient(clientConfiguration, logger: logger)
-        let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), logger: logger)
-        logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "dryRun": "\(config.bool("failover.dryRun"))"])
-
-        let health = HealthServer(
-            address: config.string("health.address"), port: config.int("health.port"), registry: registry,
-            ready: { await caches.hasSynced }, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: CacheService(caches: caches, logger: logger)),
-            .init(service: health.application()),
-        ]
-        if config.bool("failover.enabled") {
-            var eventConfiguration = clientConfiguration
-            eventConfiguration.qps = config.double("kube.eventQPS")
-            eventConfiguration.burst = config.int("kube.eventBurst")
-            services.append(.init(service: FailoverService(
-                client: client, eventClient: try KubeClient(eventConfiguration, logger: logger), caches: caches, settings: config.failoverSettings,
-                election: config.bool("leaderElection.enabled") ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
-        }
+        let runtime = try ReboundRuntime.build(config: config, registry: registry, logger: logger)
+        logger.info("starting", metadata: ["server": "\(runtime.client.configuration.server)", "dryRun": "\(config.bool("failover.dryRun"))"])
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services + ExtenderWiring.services(config: config, caches: caches, client: client, registry: registry, logger: logger),
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
         }
-        try? await client.shutdown()
+        await runtime.shutdown()
         logger.info("stopped")
     }
 }

@@ -1,0 +1,45 @@
+import Kube
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Everything `rebound serve` runs, built from one configuration: the API client and caches, the
+/// health listener, and each enabled part. `rebound demo` builds the same against ClusterSim.
+struct ReboundRuntime {
+    let client: KubeClient
+    let caches: ClusterCaches
+    let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    private let extraClients: [KubeClient]
+
+    static func build(config: ResolvedConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> ReboundRuntime {
+        let clientConfiguration = try makeClientConfiguration(config)
+        let client = try KubeClient(clientConfiguration, logger: logger)
+        let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), logger: logger)
+        let health = HealthServer(
+            address: config.string("health.address"), port: config.int("health.port"), registry: registry,
+            ready: { await caches.hasSynced }, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: CacheService(caches: caches, logger: logger)),
+            .init(service: health.application()),
+        ]
+        var extraClients: [KubeClient] = []
+        if config.bool("failover.enabled") {
+            var eventConfiguration = clientConfiguration
+            eventConfiguration.qps = config.double("kube.eventQPS")
+            eventConfiguration.burst = config.int("kube.eventBurst")
+            let eventClient = try KubeClient(eventConfiguration, logger: logger)
+            extraClients.append(eventClient)
+            services.append(.init(service: FailoverService(
+                client: client, eventClient: eventClient, caches: caches, settings: config.failoverSettings,
+                election: config.bool("leaderElection.enabled") ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
+        }
+        services += ExtenderWiring.services(config: config, caches: caches, client: client, registry: registry, logger: logger)
+        return ReboundRuntime(client: client, caches: caches, services: services, extraClients: extraClients)
+    }
+
+    /// Closes the API connections (after the services stopped).
+    func shutdown() async {
+        for extra in extraClients { try? await extra.shutdown() }
+        try? await client.shutdown()
+    }
+}
