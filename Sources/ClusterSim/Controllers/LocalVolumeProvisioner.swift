@@ -69,6 +69,12 @@ public struct LocalVolumeProvisioner: SimController {
             else { continue }
             let size = claim.value["spec"]?["resources"]?["requests"]?["storage"]?.stringValue ?? "1Gi"
             let gib = Quantity(size)?.ceiling(binaryPower: 3) ?? 1
+            // Like Carina, refuse rather than overcommit the volume group.
+            let free = try await freeGiB(node: node, group: settings.group)
+            guard free >= gib else {
+                await refuse(claim, "volume group \(settings.group) on \(node) has \(free) GiB free; the claim needs \(gib) GiB")
+                continue
+            }
             let volumeName = "pvc-\(claim.uid)"
             let volume: JSONValue = [
                 "apiVersion": "v1", "kind": "PersistentVolume",
@@ -122,6 +128,24 @@ public struct LocalVolumeProvisioner: SimController {
                                            patch: ["status": ["phase": "Released"]], subresource: "status")
             }
         }
+    }
+
+    private func freeGiB(node: String, group: String) async throws -> Int64 {
+        guard let current = try? await store.get(Node.resourceType, namespace: nil, name: node) else { return 0 }
+        return Int64(current.value["status"]?["allocatable"]?[allocatablePrefix + group]?.stringValue ?? "") ?? 0
+    }
+
+    /// Records a ProvisioningFailed event on the claim (once per claim and reason).
+    private func refuse(_ claim: StoredObject, _ message: String) async {
+        let name = "\(claim.name).provisioning-failed"
+        guard (try? await store.get(Event.resourceType, namespace: claim.namespace, name: name)) == nil else { return }
+        let now = JSONValue.string(KubeTime.format(Date(), micro: false))
+        _ = try? await store.create(Event.resourceType, namespace: claim.namespace, object: [
+            "metadata": ["name": .string(name), "namespace": .string(claim.namespace)],
+            "involvedObject": ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": .string(claim.namespace), "name": .string(claim.name), "uid": .string(claim.uid)],
+            "reason": "ProvisioningFailed", "message": .string(message), "type": "Warning", "source": ["component": "carina.storage.io"],
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+        ])
     }
 
     private func adjustCapacity(node: String, group: String, by gib: Int64) async throws {

@@ -47,6 +47,15 @@ public struct SimScenario: Sendable {
     /// Creates every object in the store, in dependency order; fails on the first it cannot create.
     @discardableResult
     public func load(into store: SimStore) async throws(SimScenarioError) -> [StoredObject] {
+        try await load { type, namespace, object throws(KubeAPIError) in try await store.create(type, namespace: namespace, object: object) }
+    }
+
+    /// Creates every object through `create` (for instance ``SimAPI/create(_:namespace:object:dryRun:)``,
+    /// so admission webhooks run), in dependency order; fails on the first it cannot create.
+    @discardableResult
+    public func load(
+        resources: [SimResource] = SimResource.all, _ create: (ResourceType, String?, JSONValue) async throws(KubeAPIError) -> StoredObject
+    ) async throws(SimScenarioError) -> [StoredObject] {
         let ordered = objects.enumerated().sorted { lhs, rhs in
             let (left, right) = (Self.rank(lhs.element["kind"]?.stringValue ?? ""), Self.rank(rhs.element["kind"]?.stringValue ?? ""))
             return left == right ? lhs.offset < rhs.offset : left < right
@@ -56,12 +65,12 @@ public struct SimScenario: Sendable {
             let kind = object["kind"]?.stringValue ?? ""
             let apiVersion = object["apiVersion"]?.stringValue ?? ""
             let name = object["metadata"]?["name"]?.stringValue ?? object["metadata"]?["generateName"]?.stringValue ?? "?"
-            guard let resource = await store.resource(apiVersion: apiVersion, kind: kind) else {
+            guard let resource = resources.first(where: { $0.type.apiVersion == apiVersion && $0.type.kind == kind }) else {
                 throw SimScenarioError(message: "object \(index + 1) (\(kind.isEmpty ? "no kind" : kind) \(name)): ClusterSim does not serve \(apiVersion.isEmpty ? "?" : apiVersion) \(kind)")
             }
             let namespace = resource.type.namespaced ? (object["metadata"]?["namespace"]?.stringValue ?? "default") : nil
             do {
-                created.append(try await store.create(resource.type, namespace: namespace, object: object))
+                created.append(try await create(resource.type, namespace, object))
             } catch {
                 throw SimScenarioError(message: "object \(index + 1) (\(kind) \(namespace.map { "\($0)/" } ?? "")\(name)): \(error.message)")
             }

@@ -1,4 +1,4 @@
-public import ClusterSim
+
 public import Kube
 
 extension SimStore {
