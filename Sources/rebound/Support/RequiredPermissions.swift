@@ -1,0 +1,29 @@
+/// The API permissions Rebound's parts use — the source of truth for the RBAC in
+/// `deploy/base/rbac.yaml` (a test keeps them equal).
+enum RequiredPermissions {
+    struct Rule: Hashable {
+        var group: String
+        var resource: String
+        var verbs: Set<String>
+    }
+
+    /// Cluster-wide, for the ClusterRole.
+    static let cluster: [Rule] = [
+        // The caches every part reads; get for the webhook's look-ups when the cache misses.
+        Rule(group: "", resource: "nodes", verbs: ["get", "list", "watch"]),
+        Rule(group: "", resource: "namespaces", verbs: ["get", "list", "watch"]),
+        Rule(group: "", resource: "pods", verbs: ["get", "list", "watch", "delete"]),
+        Rule(group: "", resource: "pods/binding", verbs: ["create"]),
+        Rule(group: "", resource: "persistentvolumeclaims", verbs: ["get", "list", "watch", "create", "delete"]),
+        Rule(group: "", resource: "persistentvolumes", verbs: ["get", "list", "watch", "patch"]),
+        Rule(group: "", resource: "events", verbs: ["create"]),
+        Rule(group: "storage.k8s.io", resource: "storageclasses", verbs: ["get", "list", "watch"]),
+        Rule(group: "storage.k8s.io", resource: "volumeattachments", verbs: ["get", "list", "watch", "delete"]),
+        Rule(group: "apps", resource: "statefulsets", verbs: ["get"]),
+    ]
+
+    /// In Rebound's own namespace, for leader election.
+    static let leaderElection: [Rule] = [
+        Rule(group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "update"]),
+    ]
+}
