@@ -107,6 +107,21 @@ struct KubectlTests {
         let selected = try await kubectlRun("get", "pods", "-n", "mysql", "-l", "tier in (frontend,backend)", "-o", "name")
         #expect(selected.output.trimmingCharacters(in: .whitespacesAndNewlines) == "pod/web")
 
+        // The install manifests (kustomize, cert-manager overlay) and the examples go in as a user would send them.
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let installed = try await kubectlRun("create", "-k", repository + "/deploy/overlays/cert-manager")
+        #expect(installed.status == 0, "\(installed.output)")
+        for line in ["deployment.apps/rebound created", "clusterrole.rbac.authorization.k8s.io/rebound created",
+                     "mutatingwebhookconfiguration.admissionregistration.k8s.io/rebound created", "certificate.cert-manager.io/rebound-serving created",
+                     "poddisruptionbudget.policy/rebound created"] {
+            #expect(installed.output.contains(line), "missing: \(line)")
+        }
+        // The scenario already made the mysql namespace, so that one object fails, as it would on a cluster.
+        let examples = try await kubectlRun("create", "-f", repository + "/deploy/examples/")
+        #expect(examples.output.contains("statefulset.apps/my-cluster-mysql created"), "\(examples.output)")
+        #expect(examples.output.contains("storageclass.storage.k8s.io/csi-carina-sc created"))
+        #expect(examples.output.contains("namespaces \"mysql\" already exists"))
+
         let deleted = try await kubectlRun("delete", "pod", "web", "-n", "mysql", "--grace-period=0", "--force")
         #expect(deleted.status == 0, "\(deleted.output)")
         #expect(deleted.output.contains("force deleted"))
