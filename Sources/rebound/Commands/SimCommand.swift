@@ -51,6 +51,18 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("synthetic-pods"), help: "Also create this many realistic running pods spread over the synthetic nodes.")
     var syntheticPods = 0
 
+    @Flag(help: "Also run the control loops: a scheduler, the StatefulSet controller, pvc-protection, a local-volume provisioner, kubelets and the node lifecycle controller.")
+    var controllers = false
+
+    @Option(name: .customLong("scheduler-config"), help: ArgumentHelp("With --controllers: a KubeSchedulerConfiguration whose extenders the scheduler calls.", valueName: "file"))
+    var schedulerConfig: String?
+
+    @Option(name: .customLong("service-endpoint"), help: ArgumentHelp("Where an admission webhook's service reference points, e.g. rebound-system/rebound=127.0.0.1:8443 (repeatable).", valueName: "ns/name=host:port"))
+    var serviceEndpoints: [String] = []
+
+    @Option(name: .customLong("node-grace"), help: "With --controllers: seconds without kubelet heartbeats before a node is NotReady.")
+    var nodeGrace = 40
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -58,6 +70,11 @@ struct SimCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard syntheticNodes >= 0, syntheticPods >= 0 else { throw ValidationError("--synthetic-nodes and --synthetic-pods cannot be negative") }
         if token != nil && !tls { throw ValidationError("--token needs --tls: kubectl never sends a token over plain HTTP") }
+        if schedulerConfig != nil && !controllers { throw ValidationError("--scheduler-config needs --controllers") }
+        for endpoint in serviceEndpoints where endpoint.split(separator: "=").count != 2 || !endpoint.contains("/") {
+            throw ValidationError("--service-endpoint \(endpoint): write it as namespace/name=host:port")
+        }
+        guard nodeGrace >= 1 else { throw ValidationError("--node-grace must be at least 1") }
     }
 
     func run() async throws {
@@ -84,8 +101,32 @@ struct SimCommand: AsyncParsableCommand {
             serverTLS = SimServer.TLS(certificateChainPEM: Array(certificate), privateKeyPEM: Array(key))
             caPEM = FileManager.default.contents(atPath: tlsCA).map(Array.init)
         }
-        let server = SimServer(api: SimAPI(store: store, auth: SimAuth(tokens: token.map { [$0] })), host: host, port: port, tls: serverTLS, logger: logger)
+        let admission = SimAdmission(logger: logger)
+        for endpoint in serviceEndpoints {
+            let parts = endpoint.split(separator: "=", maxSplits: 1).map(String.init)
+            admission.setServiceEndpoint(parts[0], parts[1])
+        }
+        let api = SimAPI(store: store, auth: SimAuth(tokens: token.map { [$0] }), admission: admission)
+        let server = SimServer(api: api, host: host, port: port, tls: serverTLS, logger: logger)
         let bound = try await server.start()
+        var loops: [Task<Void, Never>] = []
+        var scheduler: SimScheduler?
+        if controllers {
+            var configuration = SchedulerConfiguration()
+            if let schedulerConfig {
+                guard let data = FileManager.default.contents(atPath: schedulerConfig) else { throw CLIError("cannot read the scheduler configuration \(schedulerConfig)") }
+                configuration = try SchedulerConfiguration(yaml: String(decoding: data, as: UTF8.self))
+            }
+            let simScheduler = SimScheduler(api: api, configuration: configuration, logger: logger)
+            scheduler = simScheduler
+            let running: [any SimController] = [
+                StatefulSetController(api: api), PVCProtectionController(store: store), LocalVolumeProvisioner(store: store), NodeAgent(store: store), simScheduler,
+            ]
+            loops = running.map { controller in Task { await controller.run(store: store) } }
+            let lifecycle = await NodeLifecycle(store: store, heartbeatInterval: .seconds(max(1, nodeGrace / 4)), gracePeriod: .seconds(nodeGrace))
+            loops.append(Task { await lifecycle.run() })
+            logger.info("control loops running", metadata: ["extenders": "\(configuration.extenders.count)"])
+        }
         let kubeconfig = await server.kubeconfig(token: token, caPEM: caPEM)
         try kubeconfig.write(toFile: kubeconfigOut, atomically: true, encoding: .utf8)
         let url = await server.url
@@ -95,6 +136,10 @@ struct SimCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [WaitForShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        for loop in loops { loop.cancel() }
+        for loop in loops { await loop.value }
+        await scheduler?.shutdown()
+        await admission.shutdown()
         await server.stop()
         logger.info("ClusterSim stopped")
     }
