@@ -25,26 +25,12 @@ public enum VolumePinning {
             let fields = term.matchFields ?? []
             let namesSingleNode = expressions.contains { namesNode($0.key) && $0.operator == "In" } || fields.contains { $0.key == "metadata.name" && $0.operator == "In" }
             guard namesSingleNode else { continue }
-            let selected = expressions.allSatisfy { matches($0, value: labels[$0.key]) } && fields.allSatisfy { $0.key != "metadata.name" || matches($0, value: nodeName) }
+            let selected = NodeSelector(nodeSelectorTerms: [term]).matches(labels: labels, name: nodeName)
             if selected { return true }
         }
         if let attributes = volume.spec?.csi?.volumeAttributes {
             for (key, value) in attributes where namesNode(key) && value == nodeName { return true }
         }
         return false
-    }
-
-    static func matches(_ requirement: NodeSelectorRequirement, value: String?) -> Bool {
-        let values = requirement.values ?? []
-        switch requirement.operator {
-        case "In": return value.map(values.contains) ?? false
-        case "NotIn": return value.map { !values.contains($0) } ?? true
-        case "Exists": return value != nil
-        case "DoesNotExist": return value == nil
-        case "Gt", "Lt":
-            guard let value, let number = Int64(value), let bound = values.first.flatMap({ Int64($0) }) else { return false }
-            return requirement.operator == "Gt" ? number > bound : number < bound
-        default: return false
-        }
     }
 }

@@ -117,23 +117,8 @@ struct ClusterSnapshot {
     }
 
     static func matches(_ term: JSONValue, node: NodeInfo) -> Bool {
-        for requirement in term["matchExpressions"]?.arrayValue ?? [] {
-            let key = requirement["key"]?.stringValue ?? ""
-            let values = requirement["values"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            let label = node.labels[key]
-            switch requirement["operator"]?.stringValue {
-            case "In": if !(label.map(values.contains) ?? false) { return false }
-            case "NotIn": if label.map(values.contains) ?? false { return false }
-            case "Exists": if label == nil { return false }
-            case "DoesNotExist": if label != nil { return false }
-            default: return false
-            }
-        }
-        for requirement in term["matchFields"]?.arrayValue ?? [] where requirement["key"]?.stringValue == "metadata.name" {
-            let values = requirement["values"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            if (requirement["operator"]?.stringValue == "In") != values.contains(node.name) { return false }
-        }
-        return true
+        guard let term = try? term.decode(as: NodeSelectorTerm.self) else { return false }
+        return NodeSelector(nodeSelectorTerms: [term]).matches(labels: node.labels, name: node.name)
     }
 
     /// kube-scheduler's LeastAllocated score (0…100) over cpu and memory.

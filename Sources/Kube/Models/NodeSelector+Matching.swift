@@ -1,4 +1,3 @@
-public import Kube
 
 extension NodeSelector {
     /// Whether a node with these labels and this name satisfies the selector, with the API's
