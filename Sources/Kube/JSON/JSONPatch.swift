@@ -121,104 +121,112 @@ public enum JSONPatch {
         return result
     }
 
-    private static func insert(_ value: JSONValue, at tokens: ArraySlice<String>, in document: inout JSONValue, path: String) throws(JSONPatchError) {
-        guard let token = tokens.first else {
-            document = value
-            return
-        }
+    /// The value's container: an object's members or an array's items, edited in place.
+    private enum Container {
+        case object(JSONObject)
+        case array([JSONValue])
+    }
+
+    /// Walks to the container of the last token (every earlier token must exist) and lets `edit`
+    /// change it. The storage is moved out while edited, so nothing is copied on the way down.
+    private static func withParent<T>(
+        of tokens: ArraySlice<String>, in document: inout JSONValue, path: String, _ edit: (inout Container, String) throws(JSONPatchError) -> T
+    ) throws(JSONPatchError) -> T {
+        guard let token = tokens.first else { throw .invalidOperation("the root has no parent") }
         let rest = tokens.dropFirst()
         switch document {
         case .object(var members):
             document = .null
             defer { document = .object(members) }
             if rest.isEmpty {
-                members[token] = value
-            } else {
-                guard var child = members[token] else { throw .pathNotFound(path) }
-                members[token] = .null
-                defer { members[token] = child }
-                try insert(value, at: rest, in: &child, path: path)
+                var container = Container.object(members)
+                members = [:]
+                defer { if case .object(let edited) = container { members = edited } }
+                return try edit(&container, token)
             }
+            guard var child = members[token] else { throw .pathNotFound(path) }
+            members[token] = .null
+            defer { members[token] = child }
+            return try withParent(of: rest, in: &child, path: path, edit)
         case .array(var items):
             document = .null
             defer { document = .array(items) }
             if rest.isEmpty {
+                var container = Container.array(items)
+                items = []
+                defer { if case .array(let edited) = container { items = edited } }
+                return try edit(&container, token)
+            }
+            guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
+            var child = items[position]
+            items[position] = .null
+            defer { items[position] = child }
+            return try withParent(of: rest, in: &child, path: path, edit)
+        default:
+            throw .pathNotFound(path)
+        }
+    }
+
+    /// RFC 6902 `add`: sets an object member, or inserts into an array (`-` appends).
+    private static func insert(_ value: JSONValue, at tokens: ArraySlice<String>, in document: inout JSONValue, path: String) throws(JSONPatchError) {
+        guard !tokens.isEmpty else {
+            document = value
+            return
+        }
+        try withParent(of: tokens, in: &document, path: path) { (container: inout Container, token: String) throws(JSONPatchError) in
+            switch container {
+            case .object(var members):
+                members[token] = value
+                container = .object(members)
+            case .array(var items):
                 if token == "-" {
                     items.append(value)
                 } else {
                     guard let position = arrayIndex(token), position <= items.count else { throw .pathNotFound(path) }
                     items.insert(value, at: position)
                 }
-            } else {
-                guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
-                var child = items[position]
-                items[position] = .null
-                defer { items[position] = child }
-                try insert(value, at: rest, in: &child, path: path)
+                container = .array(items)
             }
-        default:
-            throw .pathNotFound(path)
         }
     }
 
     /// Replaces an existing value in place (an object member keeps its position).
     private static func replace(_ value: JSONValue, at tokens: ArraySlice<String>, in document: inout JSONValue, path: String) throws(JSONPatchError) {
-        guard let token = tokens.first else {
+        guard !tokens.isEmpty else {
             document = value
             return
         }
-        let rest = tokens.dropFirst()
-        switch document {
-        case .object(var members):
-            document = .null
-            defer { document = .object(members) }
-            guard var child = members[token] else { throw .pathNotFound(path) }
-            members[token] = .null
-            defer { members[token] = child }
-            try replace(value, at: rest, in: &child, path: path)
-        case .array(var items):
-            document = .null
-            defer { document = .array(items) }
-            guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
-            var child = items[position]
-            items[position] = .null
-            defer { items[position] = child }
-            try replace(value, at: rest, in: &child, path: path)
-        default:
-            throw .pathNotFound(path)
+        try withParent(of: tokens, in: &document, path: path) { (container: inout Container, token: String) throws(JSONPatchError) in
+            switch container {
+            case .object(var members):
+                guard members[token] != nil else { throw .pathNotFound(path) }
+                members[token] = value
+                container = .object(members)
+            case .array(var items):
+                guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
+                items[position] = value
+                container = .array(items)
+            }
         }
     }
 
     private static func remove(at tokens: ArraySlice<String>, in document: inout JSONValue, path: String) throws(JSONPatchError) -> JSONValue {
-        guard let token = tokens.first else {
-            let old = document
-            document = .null
-            return old
+        guard !tokens.isEmpty else {
+            defer { document = .null }
+            return document
         }
-        let rest = tokens.dropFirst()
-        switch document {
-        case .object(var members):
-            document = .null
-            defer { document = .object(members) }
-            if rest.isEmpty {
+        return try withParent(of: tokens, in: &document, path: path) { (container: inout Container, token: String) throws(JSONPatchError) -> JSONValue in
+            switch container {
+            case .object(var members):
                 guard let old = members.removeValue(forKey: token) else { throw .pathNotFound(path) }
+                container = .object(members)
+                return old
+            case .array(var items):
+                guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
+                let old = items.remove(at: position)
+                container = .array(items)
                 return old
             }
-            guard var child = members[token] else { throw .pathNotFound(path) }
-            members[token] = .null
-            defer { members[token] = child }
-            return try remove(at: rest, in: &child, path: path)
-        case .array(var items):
-            document = .null
-            defer { document = .array(items) }
-            guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
-            if rest.isEmpty { return items.remove(at: position) }
-            var child = items[position]
-            items[position] = .null
-            defer { items[position] = child }
-            return try remove(at: rest, in: &child, path: path)
-        default:
-            throw .pathNotFound(path)
         }
     }
 
