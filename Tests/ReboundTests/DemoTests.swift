@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import rebound
+
+/// The demo end to end: ClusterSim with its scheduler, controllers and node lifecycle, and
+/// Rebound's real webhook, extender and failover controller over their real protocols.
+@Suite("rebound demo, end to end", .serialized)
+struct DemoTests {
+    func run(_ configure: (inout DemoOptions) -> Void) async throws -> DemoReport {
+        var options = DemoOptions()
+        options.live = false
+        options.timeout = .seconds(90)
+        configure(&options)
+        var logger = Logger(label: "test.demo")
+        logger.logLevel = .error
+        return try await DemoRunner(options: options, logger: logger).run()
+    }
+
+    @Test("the seed story: MySQL's pod leaves the failed node, its claim is rebuilt, and it runs again")
+    func seedStory() async throws {
+        let report = try await run { _ in }
+        #expect(report.success, "\(report.problems)")
+        #expect(report.moved == 1)
+        #expect(report.runningAgainAt.keys.sorted() == ["mysql/my-cluster-mysql-0"])
+        let pod = try #require(report.pods.first { $0.key == "mysql/my-cluster-mysql-0" })
+        #expect(pod.phase == "Running" && pod.node != report.failedNode && ["dev1-node-2", "dev1-node-3"].contains(pod.node))
+        #expect(pod.optedIn)
+        // The webhook annotated and routed the pod; the failover and the scheduler narrated it.
+        let text = report.timeline.map(\.text).joined(separator: "\n")
+        #expect(text.contains("webhook set allow-pod-migration=true"))
+        #expect(text.contains("routed to the extender"))
+        #expect(text.contains("ReboundPodForceDeleted"))
+        #expect(text.contains("extender scores"))
+        // Only the two nodes with free space ever held the volume.
+        let holders = report.nodes.filter { !$0.used.isEmpty }.map(\.name)
+        #expect(Set(holders).isSubset(of: ["dev1-node-2", "dev1-node-3"]))
+    }
+
+    @Test("scale: 20 nodes, 200 opted-in pods, the node holding 50 of them fails")
+    func scale() async throws {
+        let report = try await run { options in
+            options.nodes = 20
+            options.pods = 200
+            options.failing = 50
+            options.optedOut = 5
+            options.timeout = .seconds(120)
+        }
+        #expect(report.success, "\(report.problems)")
+        #expect(report.moved == 50)
+        #expect(report.runningAgainAt.count == 50)
+        #expect(report.stuck == 5)
+        // Opted-out pods stay bound to the dead node, as on Kubernetes.
+        #expect(report.pods.filter { $0.key.hasPrefix("legacy/") }.allSatisfy { $0.node == report.failedNode })
+        #expect(report.pods.filter { $0.key.hasPrefix("scale/") }.allSatisfy { $0.node != report.failedNode && $0.phase == "Running" })
+        #expect(report.nodes.allSatisfy { node in node.free.values.allSatisfy { $0 >= 0 } })
+        #expect(report.recoverySeconds != nil)
+    }
+
+    @Test("the embedded seed story is examples/seed-story.yaml")
+    func seedStoryFile() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        url.deleteLastPathComponent()
+        url.deleteLastPathComponent()
+        url.deleteLastPathComponent()
+        let file = try String(contentsOf: url.appendingPathComponent("examples/seed-story.yaml"), encoding: .utf8)
+        #expect(file.trimmingCharacters(in: .whitespacesAndNewlines) == SeedStory.yaml.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
