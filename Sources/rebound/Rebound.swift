@@ -14,6 +14,6 @@ struct Rebound: AsyncParsableCommand {
 
             Start with `rebound demo` to watch a node failure play out on a simulated cluster.
             """,
-        subcommands: [ServeCommand.self, SimCommand.self, ConfigCommand.self]
+        subcommands: [ServeCommand.self, SimCommand.self, ConfigCommand.self, CertsCommand.self]
     )
 }

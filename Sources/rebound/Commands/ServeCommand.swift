@@ -50,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
                 .init(service: CacheService(caches: caches, logger: logger)),
+                .init(service: WebhookService(config: config, caches: caches, client: client, logger: logger)),
                 .init(service: health.application()),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
