@@ -120,6 +120,26 @@ struct AdmissionHandlerTests {
         #expect(text.contains(message), "message: \(text)")
     }
 
+    @Test("reading only the members the webhook needs gives the same patch as the whole pod")
+    func subsetParsing() async throws {
+        let claims = [claim("data-my-cluster-mysql-0", size: "1Gi", storageClass: "csi-carina-sc")]
+        let request = try AdmissionRequest(parsing: admissionReview(pod: statefulSetPod()).serialized())
+        let object = try #require(request.object)
+        #expect(object["status"] == nil && object["spec"]?["tolerations"] == nil)
+        #expect(object["spec"]?["containers"]?.arrayValue?.count == 1)
+        #expect(object["spec"]?["containers"]?[0]?["env"] == nil)
+        #expect(object["spec"]?["volumes"] == statefulSetPod()["spec"]?["volumes"])
+        let whole = PodMutator.mutate(
+            pod: statefulSetPod(), namespaceLabels: optedIn, claims: ["data-my-cluster-mysql-0": claims[0]],
+            storageClasses: StorageClassIndex(allClasses), keys: CompatibilityKeys())
+        let answer = await handler().review(admissionReview(pod: statefulSetPod()).serialized())
+        #expect(answer.response?.patch == whole.operations)
+        // Malformed JSON in a member that is skipped is still malformed JSON.
+        var text = admissionReview(pod: statefulSetPod()).jsonString
+        text = text.replacingOccurrences(of: #""dnsPolicy":"ClusterFirst""#, with: #""dnsPolicy":ClusterFirst"#)
+        #expect(await handler().review(Array(text.utf8)).httpStatus == 400)
+    }
+
     @Test("a missing claim is admitted unchanged")
     func missingClaim() async throws {
         let handler = handler(StaticLookups(namespaces: ["mysql": optedIn], claims: [], storageClasses: allClasses))

@@ -52,7 +52,8 @@ public struct AdmissionHandler: Sendable {
         return Answer(httpStatus: 400, body: AdmissionResponse.badRequestBody(error), result: .invalid, response: nil)
     }
 
-    /// Counts a body rejected before it reached ``review(_:)-(some Collection<UInt8>)``.
+    /// The HTTP 400 answer for a body the server could not hand over (too large, unreadable),
+    /// counted like any other request.
     public func recordRejected(_ error: AdmissionReviewError, duration: Duration) -> Answer {
         let answer = reject(error)
         metrics.record(.invalid, duration: duration)

@@ -1,7 +1,9 @@
 public import Kube
 
-/// The parts of an AdmissionReview's `request` the webhook reads. `object` stays the raw JSON
-/// the API server sent, so the patch is computed against exactly that document.
+/// The parts of an AdmissionReview's `request` the webhook reads. `object` is the API server's
+/// own JSON of the pod, never a re-encoded model, so the patch is computed against exactly that
+/// document; when read from bytes it holds only the members the decision looks at (name,
+/// namespace, annotations, volumes, `nodeName`, the first container's name and resources).
 public struct AdmissionRequest: Sendable {
     /// The AdmissionReview versions the webhook answers, each in its own version.
     public static let supportedAPIVersions: Set<String> = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
@@ -23,17 +25,19 @@ public struct AdmissionRequest: Sendable {
     public var object: JSONValue?
     public var dryRun: Bool
 
-    /// Reads an AdmissionReview, checking everything needed to answer it.
+    /// Reads an AdmissionReview from its bytes, checking everything needed to answer it. The
+    /// whole body must be valid JSON; only the members the webhook reads are kept.
     public init(parsing body: some Collection<UInt8>) throws(AdmissionReviewError) {
         let review: JSONValue
         do {
-            review = try JSONValue(parsing: body)
+            review = try JSONSubset.admissionReview.read(body)
         } catch {
             throw .notJSON(error)
         }
         try self.init(review: review)
     }
 
+    /// Reads an AdmissionReview already parsed.
     public init(review: JSONValue) throws(AdmissionReviewError) {
         guard review.objectValue != nil else { throw .notAnObject(review.typeName) }
         guard let apiVersion = review["apiVersion"]?.stringValue, Self.supportedAPIVersions.contains(apiVersion) else {
@@ -61,8 +65,9 @@ public struct AdmissionRequest: Sendable {
         guard let object, object.objectValue != nil else {
             return "request.object is \(self.object.map { "a JSON \($0.typeName)" } ?? "missing"), not a Pod"
         }
-        if let kind, kind != "Pod" || (group ?? "") != "" {
-            return "request.kind is \((group ?? "").isEmpty ? "" : group! + "/")\(kind), not Pod; the webhook configuration should send only pods"
+        if let kind, kind != "Pod" || !(group ?? "").isEmpty {
+            let qualified = (group ?? "").isEmpty ? kind : "\(group ?? "")/\(kind)"
+            return "request.kind is \(qualified), not Pod; the webhook configuration should send only pods"
         }
         if let objectKind = object["kind"]?.stringValue, objectKind != "Pod" {
             return "request.object is a \(objectKind), not a Pod"

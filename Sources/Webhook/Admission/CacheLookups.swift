@@ -22,7 +22,7 @@ public struct CacheLookups: AdmissionLookups {
         guard await caches.namespaces.hasSynced else { throw LookupError(.cacheNotSynced, "the namespaces cache has not synced yet") }
         if let namespace = await caches.namespaces.get(name) { return namespace.metadata.labels ?? [:] }
         let client = self.client
-        return try await live("namespace \(name)") { try await client?.get(Namespace.self, name) }?.metadata.labels ?? nil
+        return try await live("namespace \(name)") { try await client?.get(Namespace.self, name) }.map { $0.metadata.labels ?? [:] }
     }
 
     public func claim(namespace: String, name: String) async throws(LookupError) -> PersistentVolumeClaim? {

@@ -1,7 +1,7 @@
 import Crypto
 public import Foundation
 import SwiftASN1
-public import X509
+import X509
 
 /// A small certificate authority for development and for clusters without cert-manager: it
 /// makes a self-signed CA and issues leaf certificates (ECDSA P-256) for TLS servers and clients.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The certificate set Rebound's webhook needs: a CA (whose PEM, base64, is the
 /// MutatingWebhookConfiguration's `caBundle`), a serving certificate for the webhook Service's

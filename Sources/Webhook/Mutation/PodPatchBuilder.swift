@@ -18,9 +18,9 @@ public struct PodPatchBuilder: Sendable {
         var result: [JSONPatchOperation] = []
         if !newAnnotations.isEmpty {
             if pod["metadata"]?.objectValue == nil {
-                result.append(.add(JSONPointer(tokens: ["metadata"]), .object(["annotations": .object(newAnnotations)])))
+                result.append(JSONPatchOperation(op: .add, path: "/metadata", value: .object(["annotations": .object(newAnnotations)])))
             } else {
-                result.append(.add(JSONPointer(tokens: ["metadata", "annotations"]), .object(newAnnotations)))
+                result.append(JSONPatchOperation(op: .add, path: "/metadata/annotations", value: .object(newAnnotations)))
             }
         }
         return result + annotationOperations + resourceOperations
@@ -36,14 +36,13 @@ public struct PodPatchBuilder: Sendable {
             newAnnotations[key] = .string(value)
             return
         }
-        let pointer = JSONPointer(tokens: ["metadata", "annotations", key])
         guard let existing = annotations[key] else {
-            annotationOperations.append(.add(pointer, .string(value)))
+            annotationOperations.append(JSONPatchOperation(op: .add, path: PatchPath.make("metadata", "annotations", key), value: .string(value)))
             return
         }
         guard overwrite else { return }
         if let text = existing.stringValue, text == value || isCurrent(text) { return }
-        annotationOperations.append(.replace(pointer, .string(value)))
+        annotationOperations.append(JSONPatchOperation(op: .replace, path: PatchPath.make("metadata", "annotations", key), value: .string(value)))
     }
 
     /// Sets resource `name` to `amount` in both `requests` and `limits` of the first regular
@@ -52,26 +51,25 @@ public struct PodPatchBuilder: Sendable {
     @discardableResult
     public mutating func setFirstContainerResource(_ name: String, to amount: Int64) -> Bool {
         guard let container = pod["spec"]?["containers"]?[0], container.objectValue != nil else { return false }
-        let base = JSONPointer(tokens: ["spec", "containers", "0", "resources"])
+        let base = "/spec/containers/0/resources"
         let quantity = JSONValue.string(String(amount))
         guard let resources = container["resources"], resources.objectValue != nil else {
-            resourceOperations.append(.add(base, ["requests": .object([name: quantity]), "limits": .object([name: quantity])]))
+            resourceOperations.append(JSONPatchOperation(op: .add, path: base, value: ["requests": .object([name: quantity]), "limits": .object([name: quantity])]))
             return true
         }
         let wanted = Quantity(amount)
         for field in ["requests", "limits"] {
             guard let list = resources[field], list.objectValue != nil else {
-                resourceOperations.append(.add(base.appending(field), .object([name: quantity])))
+                resourceOperations.append(JSONPatchOperation(op: .add, path: PatchPath.make(base, field), value: .object([name: quantity])))
                 continue
             }
-            let pointer = base.appending(field).appending(name)
             guard let existing = list[name] else {
-                resourceOperations.append(.add(pointer, quantity))
+                resourceOperations.append(JSONPatchOperation(op: .add, path: PatchPath.make(PatchPath.make(base, field), name), value: quantity))
                 continue
             }
             // "2", "2000m" and 2 are the same amount: only a different amount is replaced.
             if PodClaimReference.quantity(existing)?.nanos == wanted.nanos { continue }
-            resourceOperations.append(.replace(pointer, quantity))
+            resourceOperations.append(JSONPatchOperation(op: .replace, path: PatchPath.make(PatchPath.make(base, field), name), value: quantity))
         }
         return true
     }
