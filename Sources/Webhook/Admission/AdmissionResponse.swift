@@ -1,4 +1,3 @@
-import Foundation
 public import Kube
 
 /// The webhook's answer to one AdmissionReview, serialised in the review's own version.
@@ -33,22 +32,58 @@ public struct AdmissionResponse: Sendable, Equatable {
     }
 
     /// The full AdmissionReview JSON: same apiVersion and kind as the request, uid echoed,
-    /// the patch as base64 JSONPatch.
+    /// the patch as base64 JSONPatch. Written straight to bytes: it is on every request's path.
     public func review(apiVersion: String) -> [UInt8] {
-        var response: JSONObject = ["uid": .string(uid), "allowed": .bool(allowed)]
+        var output: [UInt8] = []
+        output.reserveCapacity(160 + patch.count * 160)
+        output.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSONValue.appendQuoted(apiVersion, to: &output)
+        output.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
+        JSONValue.appendQuoted(uid, to: &output)
+        output.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
         if !patch.isEmpty {
-            response["patchType"] = "JSONPatch"
-            response["patch"] = .string(Data(JSONPatch.document(patch).serialized()).base64EncodedString())
+            output.append(contentsOf: #","patchType":"JSONPatch","patch":""#.utf8)
+            Base64.append(Self.patchDocument(patch), to: &output)
+            output.append(UInt8(ascii: "\""))
         }
-        if !warnings.isEmpty { response["warnings"] = .array(warnings.map { .string($0) }) }
+        if !warnings.isEmpty {
+            output.append(contentsOf: #","warnings":"#.utf8)
+            JSONValue.array(warnings.map { .string($0) }).serialize(into: &output)
+        }
         if let status {
-            response["status"] = [
+            output.append(contentsOf: #","status":"#.utf8)
+            let value: JSONValue = [
                 "status": allowed ? "Success" : "Failure", "code": .int(status.code),
                 "reason": .string(status.reason), "message": .string(status.message),
             ]
+            value.serialize(into: &output)
         }
-        let review: JSONValue = ["apiVersion": .string(apiVersion), "kind": "AdmissionReview", "response": .object(response)]
-        return review.serialized()
+        output.append(contentsOf: "}}".utf8)
+        return output
+    }
+
+    /// The JSON Patch document, as `JSONPatch.document(_:)` would write it.
+    static func patchDocument(_ operations: [JSONPatchOperation]) -> [UInt8] {
+        var output: [UInt8] = [UInt8(ascii: "[")]
+        output.reserveCapacity(operations.count * 160)
+        for (position, operation) in operations.enumerated() {
+            if position > 0 { output.append(UInt8(ascii: ",")) }
+            output.append(contentsOf: #"{"op":"#.utf8)
+            JSONValue.appendQuoted(operation.op.rawValue, to: &output)
+            output.append(contentsOf: #","path":"#.utf8)
+            JSONValue.appendQuoted(operation.path, to: &output)
+            if let from = operation.from {
+                output.append(contentsOf: #","from":"#.utf8)
+                JSONValue.appendQuoted(from, to: &output)
+            }
+            if operation.op == .add || operation.op == .replace || operation.op == .test {
+                output.append(contentsOf: #","value":"#.utf8)
+                (operation.value ?? .null).serialize(into: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(UInt8(ascii: "]"))
+        return output
     }
 
     /// The body of an HTTP 400 for a request that is not an AdmissionReview at all.

@@ -1,4 +1,5 @@
 public import Kube
+import Synchronization
 
 /// Lookups served from Rebound's informer caches. A cache miss falls back to one live GET,
 /// because the StatefulSet controller creates a claim and then its pod within milliseconds, and
@@ -8,6 +9,8 @@ public struct CacheLookups: AdmissionLookups {
     let caches: ClusterCaches
     let client: KubeClient?
     let liveTimeout: Duration
+    /// Informers never go back to "not synced", so once seen synced they are not asked again.
+    private let synced = SyncedCaches()
 
     /// - Parameters:
     ///   - client: used for the live GET on a cache miss; nil disables the fallback.
@@ -19,21 +22,21 @@ public struct CacheLookups: AdmissionLookups {
     }
 
     public func namespaceLabels(_ name: String) async throws(LookupError) -> [String: String]? {
-        guard await caches.namespaces.hasSynced else { throw LookupError(.cacheNotSynced, "the namespaces cache has not synced yet") }
+        try await synced.check(.namespaces) { await caches.namespaces.hasSynced }
         if let namespace = await caches.namespaces.get(name) { return namespace.metadata.labels ?? [:] }
         let client = self.client
         return try await live("namespace \(name)") { try await client?.get(Namespace.self, name) }.map { $0.metadata.labels ?? [:] }
     }
 
     public func claim(namespace: String, name: String) async throws(LookupError) -> PersistentVolumeClaim? {
-        guard await caches.claims.hasSynced else { throw LookupError(.cacheNotSynced, "the claims cache has not synced yet") }
+        try await synced.check(.claims) { await caches.claims.hasSynced }
         if let claim = await caches.claims.get("\(namespace)/\(name)") { return claim }
         let client = self.client
         return try await live("claim \(namespace)/\(name)") { try await client?.get(PersistentVolumeClaim.self, name, namespace: namespace) }
     }
 
     public func storageClasses() async throws(LookupError) -> [StorageClass] {
-        guard await caches.storageClasses.hasSynced else { throw LookupError(.cacheNotSynced, "the storage classes cache has not synced yet") }
+        try await synced.check(.storageClasses) { await caches.storageClasses.hasSynced }
         return await caches.storageClasses.items()
     }
 
@@ -63,5 +66,28 @@ public struct CacheLookups: AdmissionLookups {
         case nil:
             throw LookupError(.timeout, "\(what) is not cached and the API server did not answer within \(timeout)")
         }
+    }
+}
+
+/// Which caches have been seen synced.
+private final class SyncedCaches: Sendable {
+    enum Cache: UInt8 {
+        case namespaces = 1, claims = 2, storageClasses = 4
+
+        var name: String {
+            switch self {
+            case .namespaces: "namespaces"
+            case .claims: "claims"
+            case .storageClasses: "storage classes"
+            }
+        }
+    }
+
+    private let seen = Atomic<UInt8>(0)
+
+    func check(_ cache: Cache, _ hasSynced: () async -> Bool) async throws(LookupError) {
+        if seen.load(ordering: .relaxed) & cache.rawValue != 0 { return }
+        guard await hasSynced() else { throw LookupError(.cacheNotSynced, "the \(cache.name) cache has not synced yet") }
+        seen.bitwiseOr(cache.rawValue, ordering: .relaxed)
     }
 }
