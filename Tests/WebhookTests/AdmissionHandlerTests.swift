@@ -134,6 +134,10 @@ struct AdmissionHandlerTests {
             storageClasses: StorageClassIndex(allClasses), keys: CompatibilityKeys())
         let answer = await handler().review(admissionReview(pod: statefulSetPod()).serialized())
         #expect(answer.response?.patch == whole.operations)
+        // A member name written with escapes is the same name.
+        let escaped = admissionReview(pod: statefulSetPod()).jsonString.replacingOccurrences(of: #""containers""#, with: #""\u0063ontainers""#)
+        #expect(escaped.contains(#"\u0063ontainers"#))
+        #expect(await handler().review(Array(escaped.utf8)).response?.patch == whole.operations)
         // Malformed JSON in a member that is skipped is still malformed JSON.
         var text = admissionReview(pod: statefulSetPod()).jsonString
         text = text.replacingOccurrences(of: #""dnsPolicy":"ClusterFirst""#, with: #""dnsPolicy":ClusterFirst"#)

@@ -28,15 +28,20 @@ struct CacheLookupsTests {
             try await seed(client)
             let caches = ClusterCaches(client: client)
             let registry = PrometheusCollectorRegistry()
-            let handler = AdmissionHandler(lookups: CacheLookups(caches: caches, client: client), metrics: WebhookMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: quietLogger)
+            let lookups = CacheLookups(caches: caches, client: client)
+            let handler = AdmissionHandler(lookups: lookups, metrics: WebhookMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: quietLogger)
             let early = await handler.review(pod(claim: "data-my-cluster-mysql-0"))
             #expect(early.result == .degraded)
             #expect(early.response?.warnings.first?.contains("not synced") == true)
             #expect(registry.emitToString().contains(#"rebound_webhook_degraded_total{reason="cache_not_synced"} 1"#))
 
             let running = Task { await caches.run() }
-            defer { running.cancel() }
-            await caches.waitUntilSynced()
+            let following = Task { await lookups.run() }
+            defer {
+                running.cancel()
+                following.cancel()
+            }
+            await lookups.waitUntilLoaded()
             let synced = await handler.review(pod(claim: "data-my-cluster-mysql-0"))
             #expect(synced.result == .patched)
             #expect(synced.response?.patch.count == 3)
@@ -48,15 +53,22 @@ struct CacheLookupsTests {
         try await withSim { _, client in
             try await seed(client)
             let caches = ClusterCaches(client: client)
+            let lookups = CacheLookups(caches: caches, client: client)
             let running = Task { await caches.run() }
-            await caches.waitUntilSynced()
-            // Stop the informers: the caches stay synced but no longer follow the API.
+            let following = Task { await lookups.run() }
+            await lookups.waitUntilLoaded()
+            // Stop the informers: the index stays loaded but no longer follows the API.
             running.cancel()
+            following.cancel()
             await running.value
+            await following.value
             _ = try await client.create(claim("late", size: "3Gi", storageClass: "csi-carina-sc"))
-            #expect(await caches.claims.get("mysql/late") == nil)
+            guard case .unknown = try lookups.claim(namespace: "mysql", name: "late") else {
+                Issue.record("the index should not know the late claim")
+                return
+            }
 
-            let handler = AdmissionHandler(lookups: CacheLookups(caches: caches, client: client), logger: quietLogger)
+            let handler = AdmissionHandler(lookups: lookups, logger: quietLogger)
             let late = await handler.review(pod(claim: "late"))
             #expect(late.result == .patched)
             #expect(late.response?.patch.first?.value?["rebound.io/volume-requests"] == #"{"carina-vg-hdd":3}"#)
@@ -71,12 +83,17 @@ struct CacheLookupsTests {
         try await withSim { sim, client in
             try await seed(client)
             let caches = ClusterCaches(client: client)
+            let lookups = CacheLookups(caches: caches, client: client, liveTimeout: .milliseconds(300))
             let running = Task { await caches.run() }
-            defer { running.cancel() }
-            await caches.waitUntilSynced()
+            let following = Task { await lookups.run() }
+            defer {
+                running.cancel()
+                following.cancel()
+            }
+            await lookups.waitUntilLoaded()
             let registry = PrometheusCollectorRegistry()
             let handler = AdmissionHandler(
-                lookups: CacheLookups(caches: caches, client: client, liveTimeout: .milliseconds(300)),
+                lookups: lookups,
                 metrics: WebhookMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: quietLogger)
 
             await sim.faults.inject(.internalError, times: 1, when: .init(method: "GET", pathContains: "persistentvolumeclaims/uncached"))

@@ -39,6 +39,10 @@ struct TLSServerTests {
                     #expect(review["response"]?["uid"] == "705ab4f5-6393-11e8-b7cc-42010a800002")
                     #expect(try decodedPatch(review).count == 3)
                 }
+                // kube-apiserver appends ?timeout=10s to the configured URL.
+                let withQuery = try await curl(webhook.url + "?timeout=10s", file: file, ["--cacert", ca])
+                #expect(withQuery.info == "200 2")
+                #expect(try decodedPatch(try JSONValue(parsing: withQuery.body)).count == 3)
                 // localhost (a DNS SAN) verifies as well as the IP SAN.
                 let byName = try await curl("https://localhost:\(webhook.port)/mutate-pod", file: file, ["--cacert", ca, "--resolve", "localhost:\(webhook.port):127.0.0.1"])
                 #expect(byName.info == "200 2")

@@ -1,7 +1,9 @@
 public import Kube
-import Synchronization
 
-/// Lookups served from Rebound's informer caches. A cache miss falls back to one live GET,
+/// Lookups served from Rebound's informer caches, through an in-memory index that
+/// ``run()`` keeps up to date (it must run for lookups to succeed).
+///
+/// An object the index does not hold is ``Lookup/unknown`` and fetched with one live GET,
 /// because the StatefulSet controller creates a claim and then its pod within milliseconds, and
 /// the claims cache can be that far behind; without the fallback such a pod would look as if its
 /// claim did not exist.
@@ -9,8 +11,7 @@ public struct CacheLookups: AdmissionLookups {
     let caches: ClusterCaches
     let client: KubeClient?
     let liveTimeout: Duration
-    /// Informers never go back to "not synced", so once seen synced they are not asked again.
-    private let synced = SyncedCaches()
+    let index = LookupIndex()
 
     /// - Parameters:
     ///   - client: used for the live GET on a cache miss; nil disables the fallback.
@@ -21,30 +22,49 @@ public struct CacheLookups: AdmissionLookups {
         self.liveTimeout = liveTimeout
     }
 
-    public func namespaceLabels(_ name: String) async throws(LookupError) -> [String: String]? {
-        try await synced.check(.namespaces) { await caches.namespaces.hasSynced }
-        if let namespace = await caches.namespaces.get(name) { return namespace.metadata.labels ?? [:] }
-        let client = self.client
-        return try await live("namespace \(name)") { try await client?.get(Namespace.self, name) }.map { $0.metadata.labels ?? [:] }
+    /// Follows the namespace, claim and StorageClass informers until the task is cancelled.
+    /// (The informers themselves run elsewhere: `ClusterCaches.run()`.)
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await index.follow(caches.namespaces, as: .namespaces) }
+            group.addTask { await index.follow(caches.claims, as: .claims) }
+            group.addTask { await index.follow(caches.storageClasses, as: .storageClasses) }
+        }
     }
 
-    public func claim(namespace: String, name: String) async throws(LookupError) -> PersistentVolumeClaim? {
-        try await synced.check(.claims) { await caches.claims.hasSynced }
-        if let claim = await caches.claims.get("\(namespace)/\(name)") { return claim }
-        let client = self.client
-        return try await live("claim \(namespace)/\(name)") { try await client?.get(PersistentVolumeClaim.self, name, namespace: namespace) }
+    /// Returns once ``run()`` has loaded every cache (after the informers synced).
+    public func waitUntilLoaded() async {
+        await index.waitUntilLoaded()
     }
 
-    public func storageClasses() async throws(LookupError) -> [StorageClass] {
-        try await synced.check(.storageClasses) { await caches.storageClasses.hasSynced }
-        return await caches.storageClasses.items()
+    public func namespaceLabels(_ name: String) throws(LookupError) -> Lookup<[String: String]> {
+        if let labels = try index.namespaceLabels(name) { return .found(labels) }
+        return client == nil ? .absent : .unknown
+    }
+
+    public func claim(namespace: String, name: String) throws(LookupError) -> Lookup<PersistentVolumeClaim> {
+        if let claim = try index.claim("\(namespace)/\(name)") { return .found(claim) }
+        return client == nil ? .absent : .unknown
+    }
+
+    public func storageClasses() throws(LookupError) -> StorageClassIndex {
+        try index.storageClasses()
+    }
+
+    public func fetch(_ object: ClusterObjectReference) async throws(LookupError) -> FetchedObject? {
+        guard let client else { return nil }
+        switch object {
+        case .namespace(let name):
+            return try await live(object) { try await client.get(Namespace.self, name) }.map { .namespace($0) }
+        case .claim(let namespace, let name):
+            return try await live(object) { try await client.get(PersistentVolumeClaim.self, name, namespace: namespace) }.map { .claim($0) }
+        }
     }
 
     /// Runs `fetch` within ``liveTimeout``; not-found is nil, any other failure a ``LookupError``.
-    private func live<T: Sendable>(_ what: String, _ fetch: @escaping @Sendable () async throws -> T?) async throws(LookupError) -> T? {
-        guard client != nil else { return nil }
+    private func live<T: Sendable>(_ what: ClusterObjectReference, _ fetch: @escaping @Sendable () async throws -> T) async throws(LookupError) -> T? {
         let timeout = liveTimeout
-        let outcome: Result<T?, any Error>? = await withTaskGroup(of: Result<T?, any Error>?.self) { group in
+        let outcome: Result<T, any Error>? = await withTaskGroup(of: Result<T, any Error>?.self) { group in
             group.addTask {
                 do { return .success(try await fetch()) } catch { return .failure(error) }
             }
@@ -66,28 +86,5 @@ public struct CacheLookups: AdmissionLookups {
         case nil:
             throw LookupError(.timeout, "\(what) is not cached and the API server did not answer within \(timeout)")
         }
-    }
-}
-
-/// Which caches have been seen synced.
-private final class SyncedCaches: Sendable {
-    enum Cache: UInt8 {
-        case namespaces = 1, claims = 2, storageClasses = 4
-
-        var name: String {
-            switch self {
-            case .namespaces: "namespaces"
-            case .claims: "claims"
-            case .storageClasses: "storage classes"
-            }
-        }
-    }
-
-    private let seen = Atomic<UInt8>(0)
-
-    func check(_ cache: Cache, _ hasSynced: () async -> Bool) async throws(LookupError) {
-        if seen.load(ordering: .relaxed) & cache.rawValue != 0 { return }
-        guard await hasSynced() else { throw LookupError(.cacheNotSynced, "the \(cache.name) cache has not synced yet") }
-        seen.bitwiseOr(cache.rawValue, ordering: .relaxed)
     }
 }

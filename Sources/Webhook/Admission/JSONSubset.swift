@@ -8,9 +8,31 @@ indirect enum JSONSubset: Sendable {
     /// The whole value.
     case all
     /// For an object, these members (each by its own subset); any other value whole.
-    case members([String: JSONSubset])
+    case object([(name: String, subset: JSONSubset)])
     /// For an array, its first element (by the subset); any other value whole.
     case firstElement(JSONSubset)
+
+    /// Reads a member name and returns the wanted member it names, if any. Names are compared as
+    /// bytes, so the members skipped (most of them) never become Strings; a name written with
+    /// escapes is decoded first, so it matches as JSON says it should.
+    private static func member(of wanted: [(name: String, subset: JSONSubset)], at scanner: inout JSONScanner) throws(JSONError) -> (String, JSONSubset)? {
+        guard scanner.peek() == UInt8(ascii: "\"") else { _ = try scanner.readString(); return nil }
+        let start = scanner.index
+        let range = try scanner.valueRange()
+        let bytes = UnsafeRawBufferPointer(rebasing: scanner.bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
+        if bytes.contains(UInt8(ascii: "\\")) {
+            scanner.index = start
+            let name = try scanner.readString()
+            return wanted.first { $0.name == name }.map { ($0.name, $0.subset) }
+        }
+        for entry in wanted where entry.name.utf8.elementsEqual(bytes) { return (entry.name, entry.subset) }
+        return nil
+    }
+
+    /// ``object(_:)`` written as a dictionary literal.
+    static func members(_ members: KeyValuePairs<String, JSONSubset>) -> JSONSubset {
+        .object(members.map { (name: $0.key, subset: $0.value) })
+    }
 
     /// The parts of an AdmissionReview the webhook reads.
     static let admissionReview = JSONSubset.members([
@@ -52,16 +74,22 @@ indirect enum JSONSubset: Sendable {
         switch self {
         case .all:
             return try scanner.readValue(depth: depth)
-        case .members(let wanted):
+        case .object(let wanted):
             guard scanner.peek() == UInt8(ascii: "{"), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }
             var members = JSONObject()
-            try scanner.readObject { (scanner: inout JSONScanner, key: String) throws(JSONError) in
-                if let subset = wanted[key] {
-                    members[key] = try subset.read(&scanner, depth: depth + 1)
+            try scanner.expect(UInt8(ascii: "{"))
+            if scanner.consume(UInt8(ascii: "}")) { return .object(members) }
+            repeat {
+                scanner.skipWhitespace()
+                let match = try Self.member(of: wanted, at: &scanner)
+                try scanner.expect(UInt8(ascii: ":"))
+                if let (name, subset) = match {
+                    members[name] = try subset.read(&scanner, depth: depth + 1)
                 } else {
                     try scanner.skipValue(depth: depth + 1)
                 }
-            }
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"))
             return .object(members)
         case .firstElement(let subset):
             guard scanner.peek() == UInt8(ascii: "["), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }

@@ -1,9 +1,10 @@
 import Foundation
-import Hummingbird
-import HummingbirdCore
-import HummingbirdHTTP2
 public import Logging
 import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
 
@@ -11,11 +12,15 @@ public import ServiceLifecycle
 /// speaks HTTP/2 to webhooks), TLS 1.2 or newer, the serving certificate reloaded from disk when
 /// it changes, and optional client-certificate verification.
 ///
-/// A `Service`: `run()` serves until graceful shutdown (or cancellation).
+/// Built on SwiftNIO channel handlers rather than an async HTTP framework: a review is answered
+/// on the event loop that read it, which halves the CPU each request costs (see BENCHMARKS.md).
+///
+/// A `Service`: `run()` serves until graceful shutdown (open connections finish their requests:
+/// HTTP/1.1 closes after the response in progress, HTTP/2 sends GOAWAY) or cancellation.
 public struct WebhookServer: Service {
     public struct Configuration: Sendable {
         public var host = "0.0.0.0"
-        /// 0 picks a free port (tests); ``WebhookServer/init(configuration:handler:logger:onListening:)`` reports it.
+        /// 0 picks a free port (tests); `onListening` reports it.
         public var port = 8443
         public var path = "/mutate-pod"
         public var maxBodyBytes = 3 * 1024 * 1024
@@ -25,6 +30,8 @@ public struct WebhookServer: Service {
         public var clientCAFile: String?
         /// How often the certificate files are checked for a rotation.
         public var reloadInterval: Duration = .seconds(1)
+        /// How long HTTP/2 connections may take to finish their streams on shutdown.
+        public var shutdownGracePeriod: Duration = .seconds(30)
 
         public init(certificateFile: String, keyFile: String) {
             self.certificateFile = certificateFile
@@ -55,28 +62,87 @@ public struct WebhookServer: Service {
             certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
             interval: configuration.reloadInterval, logger: logger)
         let clientCA = try Self.loadClientCA(configuration.clientCAFile)
-        let responder = WebhookResponder(path: configuration.path, maxBodyBytes: configuration.maxBodyBytes, handler: handler)
-        let onListening = self.onListening
+        var tls = reloader.identity.tlsConfiguration(clientCA: clientCA)
+        tls.applicationProtocols = ["h2", "http/1.1"]
+        let sslContext = try NIOSSLContext(configuration: tls)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let quiesce = ServerQuiescingHelper(group: group)
+        let handler = self.handler
         let logger = self.logger
-        let application = Application(
-            responder: responder,
-            server: try .http2Upgrade(tlsConfiguration: reloader.identity.tlsConfiguration(clientCA: clientCA)),
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? configuration.port
-                logger.info("admission webhook listening", metadata: [
-                    "address": "\(configuration.host):\(port)", "path": "\(configuration.path)",
-                    "clientCertificates": "\(clientCA == nil ? "not required" : "required")",
-                ])
-                await onListening(port, reloader)
-            },
-            logger: logger
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await reloader.run() }
-            try await application.run()
-            group.cancelAll()
+
+        let serverChannel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                Self.initialize(channel, sslContext: sslContext, configuration: configuration, handler: handler, logger: logger)
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        let port = serverChannel.localAddress?.port ?? configuration.port
+        logger.info("admission webhook listening", metadata: [
+            "address": "\(configuration.host):\(port)", "path": "\(configuration.path)",
+            "clientCertificates": "\(clientCA == nil ? "not required" : "required")",
+        ])
+        await onListening(port, reloader)
+
+        let closed = group.next().makePromise(of: Void.self)
+        await withDiscardingTaskGroup { tasks in
+            tasks.addTask { await reloader.run() }
+            await withTaskCancellationOrGracefulShutdownHandler {
+                try? await serverChannel.closeFuture.get()
+            } onCancelOrGracefulShutdown: {
+                quiesce.initiateShutdown(promise: closed)
+            }
+            // Stops accepting at once; returns when every connection has closed.
+            try? await closed.futureResult.get()
+            tasks.cancelAll()
         }
+        logger.info("admission webhook stopped")
+    }
+
+    /// TLS, then HTTP/2 or HTTP/1.1 by ALPN, then the webhook handler (per HTTP/2 stream).
+    static func initialize(
+        _ channel: any Channel, sslContext: NIOSSLContext, configuration: Configuration, handler: AdmissionHandler, logger: Logger
+    ) -> EventLoopFuture<Void> {
+        do {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        let grace = TimeAmount.nanoseconds(Int64(configuration.shutdownGracePeriod.components.seconds) * 1_000_000_000)
+        return channel.configureHTTP2SecureUpgrade(
+            h2ChannelConfigurator: { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let management = NIOHTTP2ServerConnectionManagementHandler(
+                        eventLoop: channel.eventLoop,
+                        configuration: .init(maxIdleTime: nil, maxAge: nil, maxGraceTime: grace, keepalive: nil))
+                    let http2 = NIOHTTP2Handler(
+                        mode: .server, eventLoop: channel.eventLoop, streamDelegate: management.http2StreamDelegate
+                    ) { stream in
+                        stream.eventLoop.makeCompletedFuture {
+                            try stream.pipeline.syncOperations.addHandlers([
+                                HTTP2FramePayloadToHTTP1ServerCodec(),
+                                WebhookChannelHandler(path: configuration.path, maxBodyBytes: configuration.maxBodyBytes, handler: handler, isHTTP2: true),
+                            ])
+                        }
+                    }
+                    try channel.pipeline.syncOperations.addHandlers([http2, management])
+                }
+            },
+            http1ChannelConfigurator: { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        WebhookChannelHandler(path: configuration.path, maxBodyBytes: configuration.maxBodyBytes, handler: handler, isHTTP2: false))
+                }
+            })
     }
 
     /// The CAs client certificates must chain to, or nil when none are required.

@@ -7,8 +7,10 @@ import Webhook
 /// answering from the shared caches. With `webhook.enabled=false` it only waits for shutdown.
 struct WebhookService: Service {
     let server: WebhookServer?
+    let lookups: CacheLookups
 
     init(config: ResolvedConfig, caches: ClusterCaches, client: KubeClient, logger: Logger) {
+        lookups = CacheLookups(caches: caches, client: client)
         guard config.bool("webhook.enabled") else {
             server = nil
             return
@@ -23,8 +25,7 @@ struct WebhookService: Service {
         configuration.clientCAFile = clientCA.isEmpty ? nil : clientCA
         var webhookLogger = logger
         webhookLogger[metadataKey: "part"] = "webhook"
-        let handler = AdmissionHandler(
-            lookups: CacheLookups(caches: caches, client: client), keys: config.compatibilityKeys, logger: webhookLogger)
+        let handler = AdmissionHandler(lookups: lookups, keys: config.compatibilityKeys, logger: webhookLogger)
         server = WebhookServer(configuration: configuration, handler: handler, logger: webhookLogger)
     }
 
@@ -33,6 +34,12 @@ struct WebhookService: Service {
             try? await gracefulShutdown()
             return
         }
-        try await server.run()
+        // The lookups' index follows the caches for as long as the server serves.
+        let lookups = self.lookups
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await lookups.run() }
+            try await server.run()
+            group.cancelAll()
+        }
     }
 }
