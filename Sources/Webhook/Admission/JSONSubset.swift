@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Kube
 
 /// Which members of a JSON document to keep while reading it. Reading a subset straight from the
@@ -8,15 +13,25 @@ indirect enum JSONSubset: Sendable {
     /// The whole value.
     case all
     /// For an object, these members (each by its own subset); any other value whole.
-    case object([(name: String, subset: JSONSubset)])
+    case object([Member])
+
+    /// A wanted member: its name, also as bytes for comparing with the input.
+    struct Member: Sendable {
+        let name: String
+        let bytes: [UInt8]
+        let subset: JSONSubset
+    }
     /// For an array, its first element (by the subset); any other value whole.
     case firstElement(JSONSubset)
 
     /// Reads a member name and returns the wanted member it names, if any. Names are compared as
     /// bytes, so the members skipped (most of them) never become Strings; a name written with
     /// escapes is decoded first, so it matches as JSON says it should.
-    private static func member(of wanted: [(name: String, subset: JSONSubset)], at scanner: inout JSONScanner) throws(JSONError) -> (String, JSONSubset)? {
-        guard scanner.peek() == UInt8(ascii: "\"") else { _ = try scanner.readString(); return nil }
+    private static func member(of wanted: [Member], at scanner: inout JSONScanner) throws(JSONError) -> (String, JSONSubset)? {
+        guard scanner.peek() == UInt8(ascii: "\"") else {
+            _ = try scanner.readString()
+            return nil
+        }
         let start = scanner.index
         let range = try scanner.valueRange()
         let bytes = UnsafeRawBufferPointer(rebasing: scanner.bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
@@ -25,13 +40,16 @@ indirect enum JSONSubset: Sendable {
             let name = try scanner.readString()
             return wanted.first { $0.name == name }.map { ($0.name, $0.subset) }
         }
-        for entry in wanted where entry.name.utf8.elementsEqual(bytes) { return (entry.name, entry.subset) }
+        for member in wanted where member.bytes.count == bytes.count && !bytes.isEmpty {
+            let equal = member.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+            if equal { return (member.name, member.subset) }
+        }
         return nil
     }
 
     /// ``object(_:)`` written as a dictionary literal.
     static func members(_ members: KeyValuePairs<String, JSONSubset>) -> JSONSubset {
-        .object(members.map { (name: $0.key, subset: $0.value) })
+        .object(members.map { Member(name: $0.key, bytes: Array($0.key.utf8), subset: $0.value) })
     }
 
     /// The parts of an AdmissionReview the webhook reads.
