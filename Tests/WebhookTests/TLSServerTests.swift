@@ -79,6 +79,26 @@ struct TLSServerTests {
         }
     }
 
+    @Test("a body several times the HTTP/2 flow-control window arrives whole, over both versions and on h2load's reused connections")
+    func largeBodies() async throws {
+        try await withTemporaryDirectory { directory in
+            var pod = statefulSetPod()
+            pod.set(["metadata", "annotations"], ["example.com/blob": .string(String(repeating: "0123456789abcdef", count: 16_384))])
+            let file = directory + "/large.json"
+            try admissionReview(pod: pod).jsonString.write(toFile: file, atomically: true, encoding: .utf8)
+            try await withWebhook { webhook in
+                for flag in ["--http1.1", "--http2"] {
+                    let result = try await curl(webhook.url, file: file, ["--cacert", ca, flag])
+                    #expect(result.info.hasPrefix("200"), "\(flag): \(result.info) \(result.body.prefix(300))")
+                    // One add per annotation (the pod has annotations) and two for the resources.
+                    #expect(try decodedPatch(try JSONValue(parsing: result.body)).count == 4)
+                }
+                let load = try await run(try tool("h2load", package: "nghttp2-client"), ["-n", "40", "-c", "2", "-m", "4", "-d", file, webhook.url])
+                #expect(load.output.contains("40 succeeded, 0 failed"), "\(load.output)")
+            }
+        }
+    }
+
     @Test("TLS 1.0 and 1.1 are refused; 1.2 and 1.3 are served")
     func tlsVersions() async throws {
         let openssl = try tool("openssl", package: "openssl")

@@ -87,14 +87,12 @@ public struct AdmissionHandler: Sendable {
         }
         let pod = request.object ?? .emptyObject
         let namespace = request.namespace ?? pod["metadata"]?["namespace"]?.stringValue ?? ""
-        var pending = PendingReview(request: request, namespace: namespace, started: started, missing: .namespace(namespace))
         do {
-            switch try step(pod: pod, namespace: namespace, fetched: pending.fetched) {
+            switch try step(pod: pod, namespace: namespace, fetched: FetchedObjects()) {
             case .decided(let mutation):
                 return .answered(record(complete(request, pod: pod, namespace: namespace, mutation), since: started))
             case .needs(let missing):
-                pending.missing = missing
-                return .waiting(pending)
+                return .waiting(PendingReview(request: request, namespace: namespace, started: started, missing: missing))
             }
         } catch {
             return .answered(record(degraded(request, pod: pod, namespace: namespace, error), since: started))

@@ -3,7 +3,8 @@ public import Kube
 /// The parts of an AdmissionReview's `request` the webhook reads. `object` is the API server's
 /// own JSON of the pod, never a re-encoded model, so the patch is computed against exactly that
 /// document; when read from bytes it holds only the members the decision looks at (name,
-/// namespace, annotations, volumes, `nodeName`, the first container's name and resources).
+/// namespace, annotations, the volumes' claim references, `nodeName`, the first container's name
+/// and resources).
 public struct AdmissionRequest: Sendable {
     /// The AdmissionReview versions the webhook answers, each in its own version.
     public static let supportedAPIVersions: Set<String> = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]

@@ -13,55 +13,35 @@ indirect enum JSONSubset: Sendable {
     /// The whole value.
     case all
     /// For an object, these members (each by its own subset); any other value whole.
-    case object([Member])
-
-    /// A wanted member: its name, also as bytes for comparing with the input.
-    struct Member: Sendable {
-        let name: String
-        let bytes: [UInt8]
-        let subset: JSONSubset
-    }
+    case object(ObjectMembers)
     /// For an array, its first element (by the subset); any other value whole.
     case firstElement(JSONSubset)
-
-    /// Reads a member name and returns the wanted member it names, if any. Names are compared as
-    /// bytes, so the members skipped (most of them) never become Strings; a name written with
-    /// escapes is decoded first, so it matches as JSON says it should.
-    private static func member(of wanted: [Member], at scanner: inout JSONScanner) throws(JSONError) -> (String, JSONSubset)? {
-        guard scanner.peek() == UInt8(ascii: "\"") else {
-            _ = try scanner.readString()
-            return nil
-        }
-        let start = scanner.index
-        let range = try scanner.valueRange()
-        let bytes = UnsafeRawBufferPointer(rebasing: scanner.bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
-        if bytes.contains(UInt8(ascii: "\\")) {
-            scanner.index = start
-            let name = try scanner.readString()
-            return wanted.first { $0.name == name }.map { ($0.name, $0.subset) }
-        }
-        for member in wanted where member.bytes.count == bytes.count && !bytes.isEmpty {
-            let equal = member.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
-            if equal { return (member.name, member.subset) }
-        }
-        return nil
-    }
+    /// For an array, every element (each by the subset); any other value whole.
+    case each(JSONSubset)
 
     /// ``object(_:)`` written as a dictionary literal.
     static func members(_ members: KeyValuePairs<String, JSONSubset>) -> JSONSubset {
-        .object(members.map { Member(name: $0.key, bytes: Array($0.key.utf8), subset: $0.value) })
+        .object(ObjectMembers(members.map { ($0.key, $0.value) }))
     }
 
     /// The parts of an AdmissionReview the webhook reads.
     static let admissionReview = JSONSubset.members([
         "apiVersion": .all, "kind": .all,
         "request": .members([
-            "uid": .all, "operation": .all, "kind": .all, "subResource": .all, "namespace": .all, "name": .all, "dryRun": .all,
+            "uid": .all, "operation": .all, "kind": .members(["group": .all, "kind": .all]), "subResource": .all,
+            "namespace": .all, "name": .all, "dryRun": .all,
             "object": .members([
                 "apiVersion": .all, "kind": .all,
                 "metadata": .members(["name": .all, "generateName": .all, "namespace": .all, "annotations": .all]),
                 "spec": .members([
-                    "volumes": .all, "nodeName": .all,
+                    "volumes": .each(.members([
+                        "name": .all,
+                        "persistentVolumeClaim": .members(["claimName": .all]),
+                        "ephemeral": .members(["volumeClaimTemplate": .members(["spec": .members([
+                            "storageClassName": .all, "resources": .members(["requests": .members(["storage": .all])]),
+                        ])])]),
+                    ])),
+                    "nodeName": .all,
                     "containers": .firstElement(.members(["name": .all, "resources": .all])),
                 ]),
             ]),
@@ -99,12 +79,12 @@ indirect enum JSONSubset: Sendable {
             if scanner.consume(UInt8(ascii: "}")) { return .object(members) }
             repeat {
                 scanner.skipWhitespace()
-                let match = try Self.member(of: wanted, at: &scanner)
+                let match = try wanted.member(at: &scanner)
                 try scanner.expect(UInt8(ascii: ":"))
-                if let (name, subset) = match {
-                    members[name] = try subset.read(&scanner, depth: depth + 1)
+                if let match {
+                    members[wanted.names[match]] = try wanted.subsets[match].read(&scanner, depth: depth + 1)
                 } else {
-                    try scanner.skipValue(depth: depth + 1)
+                    try JSONSkipper.skipValue(&scanner, depth: depth + 1)
                 }
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"))
@@ -116,10 +96,63 @@ indirect enum JSONSubset: Sendable {
                 if items.isEmpty {
                     items.append(try subset.read(&scanner, depth: depth + 1))
                 } else {
-                    try scanner.skipValue(depth: depth + 1)
+                    try JSONSkipper.skipValue(&scanner, depth: depth + 1)
                 }
             }
             return .array(items)
+        case .each(let subset):
+            guard scanner.peek() == UInt8(ascii: "["), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }
+            var items: [JSONValue] = []
+            try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
+                items.append(try subset.read(&scanner, depth: depth + 1))
+            }
+            return .array(items)
+        }
+    }
+}
+
+/// The members an ``JSONSubset/object(_:)`` keeps. Names are compared as bytes against one
+/// contiguous buffer, so the members skipped (most of them) never become Strings, and looking
+/// one up touches no reference counts.
+final class ObjectMembers: Sendable {
+    let names: [String]
+    let subsets: [JSONSubset]
+    private let blob: [UInt8]
+    private let ranges: [Range<Int>]
+
+    init(_ members: [(String, JSONSubset)]) {
+        names = members.map(\.0)
+        subsets = members.map(\.1)
+        var blob: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for (name, _) in members {
+            let start = blob.count
+            blob.append(contentsOf: name.utf8)
+            ranges.append(start..<blob.count)
+        }
+        self.blob = blob
+        self.ranges = ranges
+    }
+
+    /// Reads a member name and returns the index of the wanted member it names, if any. A name
+    /// written with escapes is decoded first, so it matches as JSON says it should.
+    func member(at scanner: inout JSONScanner) throws(JSONError) -> Int? {
+        let start = scanner.index
+        let range = try JSONSkipper.skipString(&scanner)
+        let key = UnsafeRawBufferPointer(rebasing: scanner.bytes[range])
+        if key.contains(UInt8(ascii: "\\")) {
+            scanner.index = start
+            let name = try scanner.readString()
+            return names.firstIndex(of: name)
+        }
+        guard let keyBase = key.baseAddress, !key.isEmpty else { return nil }
+        return blob.withUnsafeBytes { blob in
+            ranges.withUnsafeBufferPointer { ranges in
+                for (position, range) in ranges.enumerated() where range.count == key.count {
+                    if memcmp(blob.baseAddress! + range.lowerBound, keyBase, key.count) == 0 { return position }
+                }
+                return nil
+            }
         }
     }
 }

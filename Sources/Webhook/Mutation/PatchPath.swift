@@ -24,12 +24,15 @@ enum PatchPath {
             path.append(token)
             return
         }
-        for scalar in token.unicodeScalars {
-            switch scalar {
-            case "~": path.append("~0")
-            case "/": path.append("~1")
-            default: path.unicodeScalars.append(scalar)
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(token.utf8.count + 4)
+        for byte in token.utf8 {
+            switch byte {
+            case UInt8(ascii: "~"): escaped.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "0")])
+            case UInt8(ascii: "/"): escaped.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "1")])
+            default: escaped.append(byte)
             }
         }
+        path.append(String(decoding: escaped, as: UTF8.self))
     }
 }

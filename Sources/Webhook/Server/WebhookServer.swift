@@ -117,30 +117,23 @@ public struct WebhookServer: Service {
             return channel.eventLoop.makeFailedFuture(error)
         }
         let grace = TimeAmount.nanoseconds(Int64(configuration.shutdownGracePeriod.components.seconds) * 1_000_000_000)
+        let exchange = WebhookExchange(path: configuration.path, maxBodyBytes: configuration.maxBodyBytes, handler: handler)
         return channel.configureHTTP2SecureUpgrade(
             h2ChannelConfigurator: { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Streams are served on the connection's pipeline, without a channel each.
                     let management = NIOHTTP2ServerConnectionManagementHandler(
                         eventLoop: channel.eventLoop,
                         configuration: .init(maxIdleTime: nil, maxAge: nil, maxGraceTime: grace, keepalive: nil))
-                    let http2 = NIOHTTP2Handler(
-                        mode: .server, eventLoop: channel.eventLoop, streamDelegate: management.http2StreamDelegate
-                    ) { stream in
-                        stream.eventLoop.makeCompletedFuture {
-                            try stream.pipeline.syncOperations.addHandlers([
-                                HTTP2FramePayloadToHTTP1ServerCodec(),
-                                WebhookChannelHandler(path: configuration.path, maxBodyBytes: configuration.maxBodyBytes, handler: handler, isHTTP2: true),
-                            ])
-                        }
-                    }
-                    try channel.pipeline.syncOperations.addHandlers([http2, management])
+                    try channel.pipeline.syncOperations.addHandlers([
+                        NIOHTTP2Handler(mode: .server), management, WebhookHTTP2Handler(exchange: exchange),
+                    ])
                 }
             },
             http1ChannelConfigurator: { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(
-                        WebhookChannelHandler(path: configuration.path, maxBodyBytes: configuration.maxBodyBytes, handler: handler, isHTTP2: false))
+                    try channel.pipeline.syncOperations.addHandler(WebhookChannelHandler(exchange: exchange))
                 }
             })
     }
