@@ -114,17 +114,37 @@ func first<T: Sendable>(_ stream: AsyncStream<T>, within timeout: Duration = .se
     }
 }
 
-/// `runCommand` on a thread of its own. Waiting for a child process blocks its thread, and a
-/// blocked thread of Swift's small cooperative pool can starve the very server the child talks
-/// to (its handlers run on that pool), so tests never wait for a child on a pool thread.
-func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
+/// Runs a command to completion on a thread of its own and returns its exit status and combined
+/// output. Waiting for a child process blocks its thread, and a blocked thread of Swift's small
+/// cooperative pool can starve the very server the child talks to, so tests never wait for a
+/// child on a pool thread. A child still running after `timeout` is killed, so a broken server
+/// fails the test instead of hanging it.
+func run(_ executable: String, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            let stdin = Pipe()
+            process.standardInput = stdin
             do {
-                continuation.resume(returning: try runCommand(executable, arguments, input: input))
+                try process.run()
             } catch {
                 continuation.resume(throwing: error)
+                return
             }
+            try? stdin.fileHandleForWriting.write(contentsOf: Data((input ?? "").utf8))
+            try? stdin.fileHandleForWriting.close()
+            let (seconds, attoseconds) = timeout.components
+            DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18) {
+                if process.isRunning { process.terminate() }
+            }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
         }
         thread.start()
     }
