@@ -19,6 +19,31 @@ def free_port():
         return s.getsockname()[1]
 
 
+def cpu_ticks(pids):
+    """User + system CPU ticks of the processes (children included: nginx's master reports only itself)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def nginx_pids(master):
+    pids = [master]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                if int(stat[1]) == master:
+                    pids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
 def need(tool, package):
     path = shutil.which(tool)
     if not path:
@@ -66,7 +91,7 @@ def run_wrk(url, concurrency, seconds, script):
     if not m:
         sys.exit("wrk failed:\n" + out)
     requests, duration_us, p50, p99, errors, _ = map(int, m.groups())
-    return {"rps": requests / (duration_us / 1e6), "p50": p50 / 1000, "p99": p99 / 1000, "errors": errors}
+    return {"rps": requests / (duration_us / 1e6), "p50": p50 / 1000, "p99": p99 / 1000, "errors": errors, "requests": requests}
 
 
 def run_h2load(url, concurrency, seconds, body, workdir):
@@ -77,6 +102,7 @@ def run_h2load(url, concurrency, seconds, body, workdir):
                           "-d", body, "-H", "content-type: application/json", "--log-file", log, url],
                          capture_output=True, text=True, timeout=seconds + 60).stdout
     m = re.search(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s", out)
+    done = re.search(r"requests: \d+ total, \d+ started, (\d+) done", out)
     failed = re.search(r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
     if not m or "Application protocol: h2" not in out:
         sys.exit("h2load failed:\n" + out)
@@ -90,7 +116,7 @@ def run_h2load(url, concurrency, seconds, body, workdir):
     def pct(p):
         return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] / 1000 if latencies else float("nan")
     errors = sum(int(x) for x in failed.groups()) if failed else 0
-    return {"rps": float(m.group(3)), "p50": pct(50), "p99": pct(99), "errors": errors}
+    return {"rps": float(m.group(3)), "p50": pct(50), "p99": pct(99), "errors": errors, "requests": int(done.group(1)) if done else len(latencies)}
 
 
 NGINX_CONF = """
@@ -175,29 +201,37 @@ def main():
         with open(script, "w") as f:
             f.write(WRK_SCRIPT % body_file)
 
+        tick = os.sysconf("SC_CLK_TCK")
+        server_pids = {"rebound": [processes[1].pid], "nginx": nginx_pids(processes[2].pid)}
         results = {}
         for protocol in ["HTTP/1.1", "HTTP/2"]:
             for c in levels:
-                for name, target in [("rebound", url), ("nginx", nginx_url)]:
-                    runs = []
-                    for _ in range(args.runs):
+                runs = {"rebound": [], "nginx": []}
+                # Alternate the servers run by run, so both see the same background load.
+                for _ in range(args.runs):
+                    for name, target in [("rebound", url), ("nginx", nginx_url)]:
+                        before = cpu_ticks(server_pids[name])
                         if protocol == "HTTP/1.1":
-                            runs.append(run_wrk(target, c, args.seconds, script))
+                            r = run_wrk(target, c, args.seconds, script)
                         else:
-                            runs.append(run_h2load(target, c, args.seconds, body_file, workdir))
+                            r = run_h2load(target, c, args.seconds, body_file, workdir)
+                        r["cpu_us"] = (cpu_ticks(server_pids[name]) - before) / tick * 1e6 / max(r["requests"], 1)
+                        runs[name].append(r)
+                for name in ["rebound", "nginx"]:
                     results[(protocol, c, name)] = {
-                        key: statistics.median(r[key] for r in runs) for key in ["rps", "p50", "p99"]
-                    } | {"errors": sum(r["errors"] for r in runs)}
+                        key: statistics.median(r[key] for r in runs[name]) for key in ["rps", "p50", "p99", "cpu_us"]
+                    } | {"errors": sum(r["errors"] for r in runs[name])}
                     r = results[(protocol, c, name)]
-                    print(f"{protocol:8} c={c:<3} {name:8} {r['rps']:9.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  errors {r['errors']}", flush=True)
+                    print(f"{protocol:8} c={c:<3} {name:8} {r['rps']:9.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
+                          f"server CPU {r['cpu_us']:5.1f} us/req  errors {r['errors']}", flush=True)
 
-        lines = ["| protocol | concurrency | rebound req/s | nginx req/s | ratio | rebound p50 / p99 (ms) | nginx p50 / p99 (ms) |",
-                 "|---|---:|---:|---:|---:|---:|---:|"]
+        lines = ["| protocol | concurrency | rebound req/s | nginx req/s | ratio | rebound p50 / p99 (ms) | nginx p50 / p99 (ms) | server CPU per request, rebound / nginx (µs) |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for protocol in ["HTTP/1.1", "HTTP/2"]:
             for c in levels:
                 r, n = results[(protocol, c, "rebound")], results[(protocol, c, "nginx")]
                 lines.append(f"| {protocol} | {c} | {r['rps']:,.0f} | {n['rps']:,.0f} | {r['rps'] / n['rps']:.0%} | "
-                             f"{r['p50']:.2f} / {r['p99']:.2f} | {n['p50']:.2f} / {n['p99']:.2f} |")
+                             f"{r['p50']:.2f} / {r['p99']:.2f} | {n['p50']:.2f} / {n['p99']:.2f} | {r['cpu_us']:.0f} / {n['cpu_us']:.0f} |")
         errors = sum(v["errors"] for v in results.values())
         table = "\n".join(lines)
         print()

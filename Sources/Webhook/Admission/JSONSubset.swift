@@ -75,6 +75,7 @@ indirect enum JSONSubset: Sendable {
         case .object(let wanted):
             guard scanner.peek() == UInt8(ascii: "{"), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }
             var members = JSONObject()
+            members.reserveCapacity(wanted.names.count)
             try scanner.expect(UInt8(ascii: "{"))
             if scanner.consume(UInt8(ascii: "}")) { return .object(members) }
             repeat {
