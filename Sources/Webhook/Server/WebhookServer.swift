@@ -133,7 +133,7 @@ public struct WebhookServer: Service {
             http1ChannelConfigurator: { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(WebhookChannelHandler(exchange: exchange))
+                    try channel.pipeline.syncOperations.addHandler(WebhookHTTP1Handler(exchange: exchange))
                 }
             })
     }

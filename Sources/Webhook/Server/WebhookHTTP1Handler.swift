@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// Serves the webhook over one HTTP/1.1 connection (after NIOHTTP1's pipelining handler, so
 /// requests come one at a time). Every outcome is a response; nothing throws past this handler.
-final class WebhookChannelHandler: ChannelInboundHandler {
+final class WebhookHTTP1Handler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
