@@ -155,7 +155,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", default="1,16,64")
-    parser.add_argument("--markdown", help="write the results section here")
+    parser.add_argument("--markdown", help="write the results table to this file")
+    parser.add_argument("--update-benchmarks", action="store_true",
+                        help="replace the table between the webhook-results markers in BENCHMARKS.md")
     args = parser.parse_args()
     for tool, package in [("wrk", "wrk"), ("h2load", "nghttp2-client"), ("nginx", "nginx-light"), ("curl", "curl")]:
         need(tool, package)
@@ -240,6 +242,16 @@ def main():
         if args.markdown:
             with open(args.markdown, "w") as f:
                 f.write(table + "\n")
+        if args.update_benchmarks:
+            path = os.path.join(ROOT, "BENCHMARKS.md")
+            text = open(path).read()
+            start, end = "<!-- webhook-results:start -->", "<!-- webhook-results:end -->"
+            if start not in text or end not in text:
+                sys.exit(f"{path} has no {start} ... {end} markers")
+            stamp = time.strftime("%Y-%m-%d", time.gmtime())
+            body = f"{start}\n{table}\n\n({stamp}: {args.runs} runs of {args.seconds} s each, medians; errors over all runs: {errors})\n{end}"
+            text = text[:text.index(start)] + body + text[text.index(end) + len(end):]
+            open(path, "w").write(text)
     finally:
         for process in reversed(processes):
             if process.poll() is None:

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ServiceLifecycle
 import TestSupport
@@ -122,30 +125,62 @@ func first<T: Sendable>(_ stream: AsyncStream<T>, within timeout: Duration = .se
 func run(_ executable: String, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            let stdin = Pipe()
-            process.standardInput = stdin
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
-            try? stdin.fileHandleForWriting.write(contentsOf: Data((input ?? "").utf8))
-            try? stdin.fileHandleForWriting.close()
-            let (seconds, attoseconds) = timeout.components
-            DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18) {
-                if process.isRunning { process.terminate() }
-            }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+            continuation.resume(with: Result { try spawnAndWait(executable, arguments, input: input ?? "", timeout: timeout) })
         }
         thread.start()
     }
+}
+
+/// posix_spawn, write `input`, read the output until EOF, wait. Foundation's `Process` is avoided
+/// here: with many children started and reaped at once from several threads it crashed the test
+/// process now and then (inside libdispatch's child-exit monitoring).
+private func spawnAndWait(_ executable: String, _ arguments: [String], input: String, timeout: Duration) throws -> (status: Int32, output: String) {
+    var output: [Int32] = [0, 0]
+    var stdin: [Int32] = [0, 0]
+    guard pipe(&output) == 0, pipe(&stdin) == 0 else { throw POSIXError(.EMFILE) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, stdin[0], 0)
+    posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, output[1], 2)
+    for descriptor in [stdin[0], stdin[1], output[0], output[1]] { posix_spawn_file_actions_addclose(&actions, descriptor) }
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    close(stdin[0])
+    close(output[1])
+    guard spawned == 0 else {
+        close(stdin[1])
+        close(output[0])
+        throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT)
+    }
+    let bytes = Array(input.utf8)
+    _ = bytes.withUnsafeBytes { write(stdin[1], $0.baseAddress, $0.count) }
+    close(stdin[1])
+
+    let (seconds, attoseconds) = timeout.components
+    let deadline = Date().addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+    var collected: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    var killed = false
+    while true {
+        var descriptor = pollfd(fd: output[0], events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, 100)
+        if ready > 0 {
+            let count = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            collected.append(contentsOf: buffer[0..<count])
+        } else if !killed, Date() > deadline {
+            kill(pid, SIGKILL)
+            killed = true
+        }
+    }
+    close(output[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    // WIFEXITED / WEXITSTATUS; a killed child reports 128 + signal, as shells do.
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (exitStatus, String(decoding: collected, as: UTF8.self))
 }
