@@ -1,0 +1,81 @@
+public import Kube
+
+/// The parts of an AdmissionReview's `request` the webhook reads. `object` is the API server's
+/// own JSON of the pod, never a re-encoded model, so the patch is computed against exactly that
+/// document; when read from bytes it holds only the members the decision looks at (name,
+/// namespace, annotations, the volumes' claim references, `nodeName`, the first container's name
+/// and resources).
+public struct AdmissionRequest: Sendable {
+    /// The AdmissionReview versions the webhook answers, each in its own version.
+    public static let supportedAPIVersions: Set<String> = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
+
+    /// `apiVersion` of the review; the answer uses the same.
+    public var apiVersion: String
+    public var uid: String
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    public var operation: String?
+    /// `request.kind.kind` (`Pod` for pods).
+    public var kind: String?
+    /// `request.kind.group` (empty for the core group).
+    public var group: String?
+    /// Set for subresources (`pods/binding`, `pods/eviction`), whose object is not a Pod.
+    public var subResource: String?
+    public var namespace: String?
+    /// The object's name; often empty on CREATE (pods from templates use `generateName`).
+    public var name: String?
+    public var object: JSONValue?
+    public var dryRun: Bool
+
+    /// Reads an AdmissionReview from its bytes, checking everything needed to answer it. The
+    /// whole body must be valid JSON; only the members the webhook reads are kept.
+    public init(parsing body: some Collection<UInt8>) throws(AdmissionReviewError) {
+        let review: JSONValue
+        do {
+            review = try JSONSubset.admissionReview.read(body)
+        } catch {
+            throw .notJSON(error)
+        }
+        try self.init(review: review)
+    }
+
+    /// Reads an AdmissionReview already parsed.
+    public init(review: JSONValue) throws(AdmissionReviewError) {
+        guard review.objectValue != nil else { throw .notAnObject(review.typeName) }
+        guard let apiVersion = review["apiVersion"]?.stringValue, Self.supportedAPIVersions.contains(apiVersion) else {
+            throw .unsupportedAPIVersion(review["apiVersion"]?.stringValue ?? review["apiVersion"].map { $0.jsonString })
+        }
+        guard review["kind"]?.stringValue == "AdmissionReview" else {
+            throw .wrongKind(review["kind"]?.stringValue ?? review["kind"].map { $0.jsonString })
+        }
+        guard let request = review["request"], request.objectValue != nil else { throw .missingRequest }
+        guard let uid = request["uid"]?.stringValue, !uid.isEmpty else { throw .missingUID }
+        self.apiVersion = apiVersion
+        self.uid = uid
+        operation = request["operation"]?.stringValue
+        kind = request["kind"]?["kind"]?.stringValue
+        group = request["kind"]?["group"]?.stringValue
+        subResource = request["subResource"]?.stringValue
+        namespace = request["namespace"]?.stringValue
+        name = request["name"]?.stringValue
+        object = request["object"]
+        dryRun = request["dryRun"]?.boolValue ?? false
+    }
+
+    /// Why `object` is not a Pod this webhook can judge, or nil when it is one.
+    public var notAPodReason: String? {
+        guard let object, object.objectValue != nil else {
+            return "request.object is \(self.object.map { "a JSON \($0.typeName)" } ?? "missing"), not a Pod"
+        }
+        if let kind, kind != "Pod" || !(group ?? "").isEmpty {
+            let qualified = (group ?? "").isEmpty ? kind : "\(group ?? "")/\(kind)"
+            return "request.kind is \(qualified), not Pod; the webhook configuration should send only pods"
+        }
+        if let objectKind = object["kind"]?.stringValue, objectKind != "Pod" {
+            return "request.object is a \(objectKind), not a Pod"
+        }
+        if object["spec"]?.objectValue == nil {
+            return "request.object has no spec, so it is not a Pod"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,49 @@
+public import Capacity
+public import Kube
+
+/// A claim one of a pod's volumes uses, read from the pod's JSON as the API server sent it.
+public enum PodClaimReference: Sendable, Hashable {
+    /// `persistentVolumeClaim.claimName`: a PVC that should already exist in the pod's namespace.
+    case persistentVolumeClaim(claimName: String)
+    /// A generic ephemeral volume. Its PVC is created from the template only after the pod is
+    /// admitted, so class and size come from the template. `storageClassName` is nil when the
+    /// template leaves it unset (the default class applies) and `""` when it asks for no class.
+    case ephemeral(volumeName: String, storageClassName: String?, size: Quantity?)
+
+    /// Every claim reference in `pod` (a Pod object), in volume order. Volumes of other kinds
+    /// (emptyDir, configMap, hostPath, ...) are skipped.
+    public static func all(in pod: JSONValue) -> [PodClaimReference] {
+        guard let volumes = pod["spec"]?["volumes"]?.arrayValue else { return [] }
+        var references: [PodClaimReference] = []
+        for volume in volumes {
+            if let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claimName.isEmpty {
+                references.append(.persistentVolumeClaim(claimName: claimName))
+            } else if let template = volume["ephemeral"]?["volumeClaimTemplate"], template.objectValue != nil {
+                let spec = template["spec"]
+                let size = spec?["resources"]?["requests"]?["storage"].flatMap(Self.quantity)
+                references.append(.ephemeral(
+                    volumeName: volume["name"]?.stringValue ?? "",
+                    storageClassName: spec?["storageClassName"]?.stringValue,
+                    size: size))
+            }
+        }
+        return references
+    }
+
+    /// Names of the PVCs that must exist before the pod can be judged.
+    public static func claimNames(in pod: JSONValue) -> [String] {
+        all(in: pod).compactMap {
+            if case .persistentVolumeClaim(let name) = $0 { return name }
+            return nil
+        }
+    }
+
+    /// Quantities arrive as strings; numbers are accepted too, as the API server accepts them.
+    static func quantity(_ value: JSONValue) -> Quantity? {
+        switch value {
+        case .string(let text): Quantity(text)
+        case .number(let text): Quantity(text)
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Webhook
+
+/// `rebound certs`: a CA, a webhook serving certificate and a client certificate, made with
+/// swift-certificates; prints the `caBundle` for the MutatingWebhookConfiguration.
+struct CertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certs",
+        abstract: "Generate a CA and the webhook's serving and client certificates; print the caBundle.",
+        discussion: """
+            Writes ca.crt, ca.key, tls.crt, tls.key, client.crt and client.key (ECDSA P-256) into --out. \
+            The serving certificate is valid for the webhook Service's names (NAME, NAME.NS, NAME.NS.svc, \
+            NAME.NS.svc.cluster.local), localhost, 127.0.0.1 and ::1, plus --hosts. Standard output is the \
+            caBundle (the CA certificate, PEM, base64) to put in the MutatingWebhookConfiguration. With \
+            --reuse-ca the existing ca.crt and ca.key in --out sign the new certificates, so the caBundle \
+            stays the same (a rotation). In a cluster, cert-manager is the better choice; these are for \
+            development and clusters without it.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Directory to write the files into (created if needed).", valueName: "dir"))
+    var out = "certs"
+
+    @Option(name: .long, help: ArgumentHelp("Name of the webhook's Service.", valueName: "name"))
+    var service = "rebound"
+
+    @Option(name: .long, help: ArgumentHelp("Namespace of the webhook's Service.", valueName: "ns"))
+    var namespace = "rebound-system"
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("More DNS names or IP addresses for the serving certificate (comma-separated or repeated).", valueName: "host"))
+    var hosts: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Days the serving and client certificates are valid.", valueName: "days"))
+    var days = 825
+
+    @Option(name: .customLong("ca-days"), help: ArgumentHelp("Days a new CA is valid.", valueName: "days"))
+    var caDays = 3650
+
+    @Flag(name: .customLong("reuse-ca"), help: "Sign with the ca.crt and ca.key already in --out instead of making a new CA.")
+    var reuseCA = false
+
+    func validate() throws {
+        guard days > 0, caDays > 0 else { throw ValidationError("--days and --ca-days must be positive") }
+        guard !service.isEmpty, !namespace.isEmpty else { throw ValidationError("--service and --namespace must not be empty") }
+    }
+
+    func run() throws {
+        let extraHosts = hosts.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var authority: CertificateAuthority?
+        if reuseCA {
+            let directory = URL(fileURLWithPath: out)
+            guard let certificate = try? String(contentsOf: directory.appendingPathComponent("ca.crt"), encoding: .utf8),
+                let key = try? String(contentsOf: directory.appendingPathComponent("ca.key"), encoding: .utf8)
+            else { throw CLIError("--reuse-ca: cannot read ca.crt and ca.key in \(out)") }
+            do {
+                authority = CertificateAuthority(root: try IssuedCertificate(certificatePEM: certificate, privateKeyPEM: key))
+            } catch {
+                throw CLIError("--reuse-ca: \(out)/ca.crt or ca.key is not a PEM certificate and key: \(error)")
+            }
+        } else {
+            authority = try CertificateAuthority.generate(validity: .days(caDays))
+        }
+        let certificates = try WebhookCertificates.generate(
+            service: service, namespace: namespace, hosts: extraHosts, validity: .days(days), authority: authority)
+        do {
+            try certificates.write(to: out)
+        } catch {
+            throw CLIError("cannot write the certificates into \(out): \(error.localizedDescription)")
+        }
+        let names = WebhookCertificates.serviceNames(service: service, namespace: namespace) + WebhookCertificates.localNames + extraHosts
+        FileHandle.standardError.write(Data("""
+            wrote \(certificates.files.map(\.name).joined(separator: ", ")) to \(out)
+            serving certificate names: \(names.joined(separator: ", "))
+            caBundle (standard output) for the MutatingWebhookConfiguration:
+
+            """.utf8))
+        print(certificates.caBundle)
+    }
+}

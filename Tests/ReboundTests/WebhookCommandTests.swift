@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `rebound certs` and the webhook inside `rebound serve`, run as an operator runs them.
+@Suite("rebound certs and the webhook in rebound serve")
+struct WebhookCommandTests {
+    func temporaryDirectory() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebound-certs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    func read(_ path: String) -> String { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
+
+    @Test("rebound certs writes a verifiable set and prints the caBundle; --reuse-ca keeps the CA")
+    func certs() async throws {
+        let openssl = try #require(["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }, "openssl is not installed")
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let made = try await runCommand(ReboundBinary.path, ["certs", "--out", directory, "--service", "hook", "--namespace", "ops", "--hosts", "hook.example.com,10.9.8.7"])
+        #expect(made.status == 0, "\(made.output)")
+        let bundle = made.output.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(Data(base64Encoded: bundle).map { String(decoding: $0, as: UTF8.self) } == read(directory + "/ca.crt"))
+        for name in ["ca.crt", "ca.key", "tls.crt", "tls.key", "client.crt", "client.key"] {
+            #expect(FileManager.default.fileExists(atPath: directory + "/" + name), "\(name) missing")
+        }
+        #expect(try await runCommand(openssl, ["verify", "-CAfile", directory + "/ca.crt", directory + "/tls.crt", directory + "/client.crt"]).status == 0)
+        let text = try await runCommand(openssl, ["x509", "-in", directory + "/tls.crt", "-noout", "-ext", "subjectAltName"]).output
+        for name in ["DNS:hook.ops.svc", "DNS:hook.ops.svc.cluster.local", "DNS:hook.example.com", "IP Address:10.9.8.7", "IP Address:127.0.0.1", "DNS:localhost"] {
+            #expect(text.contains(name), "missing \(name) in \(text)")
+        }
+
+        let caBefore = read(directory + "/ca.crt")
+        let servingBefore = read(directory + "/tls.crt")
+        let again = try await runCommand(ReboundBinary.path, ["certs", "--out", directory, "--reuse-ca"])
+        #expect(again.status == 0, "\(again.output)")
+        #expect(read(directory + "/ca.crt") == caBefore)
+        #expect(read(directory + "/tls.crt") != servingBefore)
+        #expect(again.output.split(separator: "\n").last.map(String.init) == bundle)
+        #expect(try await runCommand(openssl, ["verify", "-CAfile", directory + "/ca.crt", directory + "/tls.crt"]).status == 0)
+
+        let bad = try await runCommand(ReboundBinary.path, ["certs", "--out", directory + "/empty", "--reuse-ca"])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("cannot read ca.crt and ca.key"))
+    }
+
+    @Test("rebound serve answers AdmissionReviews over TLS from its caches and counts them")
+    func serveWebhook() async throws {
+        let curl = try #require(["/usr/bin/curl", "/usr/local/bin/curl"].first { FileManager.default.isExecutableFile(atPath: $0) }, "curl is not installed")
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let root = URL(fileURLWithPath: TestCertificates.directory).deletingLastPathComponent().path
+        let kubeconfig = directory + "/kubeconfig"
+        let sim = try ChildProcess(ReboundBinary.path, ["sim", "--port", "0", "--scenario", root + "/Benchmarks/webhook/scenario.yaml", "--kubeconfig-out", kubeconfig, "--log-level", "warning"])
+        defer { Task { await sim.stop() } }
+        try #require(await sim.waitForLine { $0.hasPrefix("ClusterSim API server:") } != nil, "rebound sim did not start: \(sim.printed)")
+
+        let webhookPort = try freePort(), healthPort = try freePort()
+        let serve = try ChildProcess(ReboundBinary.path, [
+            "serve", "--kubeconfig", kubeconfig, "--set", "webhook.address=127.0.0.1", "--set", "webhook.port=\(webhookPort)",
+            "--set", "webhook.tls.certFile=\(TestCertificates.path("tls.crt"))", "--set", "webhook.tls.keyFile=\(TestCertificates.path("tls.key"))",
+            "--set", "health.address=127.0.0.1", "--set", "health.port=\(healthPort)",
+        ])
+        defer { Task { await serve.stop() } }
+        try #require(await serve.waitForLine { $0.contains("admission webhook listening") } != nil, "no webhook: \(serve.printed.joined(separator: "\n"))")
+        try #require(await serve.waitForLine { $0.contains("caches synced") } != nil, "caches did not sync: \(serve.printed.joined(separator: "\n"))")
+
+        let post = try await runCommand(curl, [
+            "-sS", "--cacert", TestCertificates.path("ca.crt"), "-H", "Content-Type: application/json",
+            "--data-binary", "@" + root + "/Benchmarks/webhook/review.json", "https://127.0.0.1:\(webhookPort)/mutate-pod",
+        ])
+        #expect(post.status == 0, "\(post.output)")
+        #expect(post.output.contains(#""patchType":"JSONPatch""#), "\(post.output)")
+        #expect(post.output.contains(#""uid":"705ab4f5-6393-11e8-b7cc-42010a800002""#))
+
+        let metrics = try await runCommand(curl, ["-sS", "http://127.0.0.1:\(healthPort)/metrics"]).output
+        #expect(metrics.contains(#"rebound_webhook_requests_total{result="patched"} 1"#), "\(metrics)")
+    }
+}
+
+/// A TCP port nothing listens on right now (for processes that need a fixed port).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
