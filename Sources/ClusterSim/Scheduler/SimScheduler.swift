@@ -10,6 +10,7 @@ import Synchronization
 /// One placement the scheduler made, with how it scored the candidates.
 public struct SchedulingDecision: Sendable {
     public var pod: String
+    public var podUID: String
     public var node: String
     /// Per candidate node: the scheduler's own score (0…100) and each extender's weighted score.
     public var scores: [String: (own: Int64, extender: Int64)]
@@ -110,6 +111,8 @@ public final class SimScheduler: SimController {
             let (left, right) = (scores[lhs]!.own + scores[lhs]!.extender, scores[rhs]!.own + scores[rhs]!.extender)
             return left == right ? lhs > rhs : left < right
         }!
+        // Recorded before binding, so whoever sees the binding can look the scores up.
+        decisionsLog.withLock { $0.append(SchedulingDecision(pod: pod.key, podUID: pod.uid, node: chosen, scores: scores, at: Date())) }
         do {
             if let (index, extender) = interested.first(where: { $0.element.bindVerb != nil }) {
                 try await bind(pod, to: chosen, with: extender, index: index)
@@ -120,10 +123,10 @@ public final class SimScheduler: SimController {
                 ], podName: pod.name)
             }
         } catch {
+            decisionsLog.withLock { log in log.removeAll { $0.podUID == pod.uid && $0.node == chosen } }
             await fail(pod, message: "binding to \(chosen) failed: \(error)")
             return
         }
-        decisionsLog.withLock { $0.append(SchedulingDecision(pod: pod.key, node: chosen, scores: scores, at: Date())) }
         logger.info("scheduled", metadata: ["pod": "\(pod.key)", "node": "\(chosen)", "candidates": "\(candidates.count)"])
         await event(pod, reason: "Scheduled", message: "Successfully assigned \(pod.key) to \(chosen)", warning: false)
     }

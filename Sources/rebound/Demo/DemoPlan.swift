@@ -126,18 +126,13 @@ struct DemoPlan {
         }
         let endedAt = await timeline.now
         let marks = await timeline.marks
-        let nodes = try await store.list(Node.resourceType, namespace: nil).items
-        let notReadyAt = nodes.first { $0.name == victim }?.value["status"]?["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }?["lastTransitionTime"]?.stringValue
-            .flatMap(KubeTime.parse)
         var report = try await DemoReport.build(
             store: store, victim: victim, moving: moving, stuck: stuck, recovered: recovered,
             stoppedAt: stoppedAt, endedAt: endedAt, marks: marks, timeline: await timeline.entries, scale: scale)
-        // Rebound counts the node failed notReadyTimeout after the Ready condition changed (whole seconds, rounded up).
-        if let notReadyAt {
-            let elapsedSinceNotReady = Date().timeIntervalSince(notReadyAt)
-            report.nodeNotReadyAt = endedAt - elapsedSinceNotReady
-            report.countedFailedAt = report.nodeNotReadyAt.map { $0 + 1 + Double(notReadyTimeout) }
-        }
+        // Rebound counts the node failed notReadyTimeout after its Ready condition changed.
+        report.nodeNotReadyAt = marks["notready \(victim)"]
+        report.countedFailedAt = report.nodeNotReadyAt.map { $0 + Double(notReadyTimeout) }
+        report.reboundActedAt = marks["rebound acted"]
         return report
     }
 }

@@ -30,6 +30,8 @@ struct DemoReport: Sendable {
     var kubeletStoppedAt: Double
     var nodeNotReadyAt: Double?
     var countedFailedAt: Double?
+    /// When Rebound's first migration started (its first ReboundMigrating event).
+    var reboundActedAt: Double?
     /// Seconds since the demo started when each moved pod ran again, by pod.
     var runningAgainAt: [String: Double]
     var endedAt: Double
@@ -113,9 +115,10 @@ struct DemoReport: Sendable {
     func printText() {
         say("")
         say("Summary")
-        say("  failed node:        \(failedNode) (kubelet stopped at \(Self.seconds(kubeletStoppedAt)))")
+        say("  failed node:         \(failedNode) (kubelet stopped at \(Self.seconds(kubeletStoppedAt)))")
         if let notReady = nodeNotReadyAt { say("  node NotReady:       \(Self.seconds(notReady))") }
-        if let counted = countedFailedAt { say("  Rebound counted it failed at about \(Self.seconds(counted))") }
+        if let counted = countedFailedAt { say("  counts as failed:    \(Self.seconds(counted)) (NotReady + failover.notReadyTimeoutSeconds)") }
+        if let acted = reboundActedAt { say("  Rebound acted:       \(Self.seconds(acted))") }
         say("  opted-in pods moved: \(runningAgainAt.count)/\(moved)" + (recoverySeconds.map { String(format: ", all running again %.2f s after the node counted as failed", $0) } ?? ""))
         if stuck > 0 { say("  other pods on the node: \(stuck), left there as Kubernetes would") }
         say("")
@@ -152,6 +155,7 @@ struct DemoReport: Sendable {
         ]
         if let notReady = nodeNotReadyAt { object["nodeNotReadyAt"] = .number(Self.number(notReady)) }
         if let counted = countedFailedAt { object["countedFailedAt"] = .number(Self.number(counted)) }
+        if let acted = reboundActedAt { object["reboundActedAt"] = .number(Self.number(acted)) }
         if let recovery = recoverySeconds { object["recoverySeconds"] = .number(Self.number(recovery)) }
         return .object(object)
     }

@@ -80,12 +80,13 @@ struct DemoRunner {
         ]
         var background = controllers.map { controller in Task { await controller.run(store: store) } }
 
-        // The story.
+        // The story, narrated from the start (a generated cluster is summarised, not narrated pod by pod).
+        let observer = DemoObserver(store: store, timeline: timeline, scheduler: scheduler, verboseNamespaces: options.nodes == nil ? nil : [])
+        background.append(Task { await observer.run() })
+        await observer.waitUntilWatching()
         let plan = try await DemoPlan.load(options: options, api: api, store: store, timeline: timeline)
         let lifecycle = await NodeLifecycle(store: store, heartbeatInterval: .milliseconds(250), gracePeriod: options.nodeGrace)
         background.append(Task { await lifecycle.run() })
-        let observer = DemoObserver(store: store, timeline: timeline, scheduler: scheduler, verboseNamespaces: plan.narrated)
-        background.append(Task { await observer.run() })
         let report = try await plan.play(store: store, lifecycle: lifecycle, timeline: timeline, timeout: options.timeout, notReadyTimeout: options.notReadyTimeout)
 
         if options.keepRunning {

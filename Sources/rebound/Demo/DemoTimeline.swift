@@ -48,18 +48,42 @@ struct DemoObserver {
     let scheduler: SimScheduler
     /// Namespaces whose pods and claims are narrated one by one (all of them when nil).
     let verboseNamespaces: Set<String>?
+    private let watching = AsyncStream<Void>.makeStream()
+
+    init(store: SimStore, timeline: DemoTimeline, scheduler: SimScheduler, verboseNamespaces: Set<String>?) {
+        self.store = store
+        self.timeline = timeline
+        self.scheduler = scheduler
+        self.verboseNamespaces = verboseNamespaces
+    }
 
     func run() async {
+        let types = [Node.resourceType, Pod.resourceType, PersistentVolumeClaim.resourceType, Event.resourceType]
+        // Every watch starts from the same revision, taken before anything of the story happens.
+        let start = await store.revision
+        var watches: [(ResourceType, SimStore.WatchSubscription)] = []
+        for type in types {
+            if let watch = try? await store.watch(type, namespace: nil, from: start) { watches.append((type, watch)) }
+        }
+        var known: [String: JSONValue] = [:]
+        for node in (try? await store.list(Node.resourceType, namespace: nil).items) ?? [] { known[node.key] = node.value }
+        watching.continuation.finish()
+        let nodes = known
         await withDiscardingTaskGroup { group in
-            for type in [Node.resourceType, Pod.resourceType, PersistentVolumeClaim.resourceType, Event.resourceType] {
-                group.addTask { await follow(type) }
+            for (type, watch) in watches {
+                let seen = type == Node.resourceType ? nodes : [:]
+                group.addTask { await follow(type, watch, seen: seen) }
             }
         }
     }
 
-    private func follow(_ type: ResourceType) async {
-        var seen: [String: JSONValue] = [:]
-        guard let watch = try? await store.watch(type, namespace: nil, from: await store.revision) else { return }
+    /// Returns once the observer watches, so nothing that follows goes unnarrated.
+    func waitUntilWatching() async {
+        for await _ in watching.stream {}
+    }
+
+    private func follow(_ type: ResourceType, _ watch: SimStore.WatchSubscription, seen initial: [String: JSONValue]) async {
+        var seen = initial
         for await frame in watch.frames {
             guard let event = try? JSONValue(parsing: frame), let object = event["object"], let kind = event["type"]?.stringValue else { continue }
             let name = object["metadata"]?["name"]?.stringValue ?? ""
@@ -79,6 +103,7 @@ struct DemoObserver {
             let ready = Self.readyStatus(object)
             guard ready != Self.readyStatus(previous), previous != nil else { return }
             let message = object["status"]?["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }?["message"]?.stringValue ?? ""
+            if ready != "True" { await timeline.mark("notready \(key)") }
             await timeline.record(ready == "True" ? "node \(key) is Ready" : "node \(key) is NotReady (Ready=\(ready ?? "missing")): \(message)")
         case "Pod":
             let node = object["spec"]?["nodeName"]?.stringValue ?? ""
@@ -101,7 +126,7 @@ struct DemoObserver {
                 let previousNode = previous?["spec"]?["nodeName"]?.stringValue ?? ""
                 if previousNode.isEmpty && !node.isEmpty {
                     await timeline.mark("scheduled \(uid)")
-                    if verbose(namespace) { await timeline.record("pod \(key) scheduled to \(node)\(scores(for: key))") }
+                    if verbose(namespace) { await timeline.record("pod \(key) scheduled to \(node)\(scores(for: uid))") }
                 }
                 if phase == "Running" && previous?["status"]?["phase"]?.stringValue != "Running" {
                     await timeline.mark("running \(uid)")
@@ -139,10 +164,10 @@ struct DemoObserver {
         }
     }
 
-    private func scores(for pod: String) -> String {
-        guard let decision = scheduler.decisions.last(where: { $0.pod == pod }) else { return "" }
+    private func scores(for uid: String) -> String {
+        guard let decision = scheduler.decisions.last(where: { $0.podUID == uid }) else { return "" }
         let ranked = decision.scores.sorted { ($0.value.own + $0.value.extender, $1.key) > ($1.value.own + $1.value.extender, $0.key) }
-        let text = ranked.prefix(4).map { "\($0.key) \($0.value.extender / 10) (+\($0.value.own) own)" }.joined(separator: ", ")
+        let text = ranked.prefix(4).map { "\($0.key) \($0.value.extender / 10) (scheduler \($0.value.own))" }.joined(separator: ", ")
         return "; extender scores: \(text)\(ranked.count > 4 ? ", …" : "")"
     }
 

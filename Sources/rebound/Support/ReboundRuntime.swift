@@ -33,6 +33,8 @@ struct ReboundRuntime {
                 client: client, eventClient: eventClient, caches: caches, settings: config.failoverSettings,
                 election: config.bool("leaderElection.enabled") ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
         }
+        // With webhook.enabled=false the service only waits for shutdown.
+        services.append(.init(service: WebhookService(config: config, caches: caches, client: client, logger: logger)))
         services += ExtenderWiring.services(config: config, caches: caches, client: client, registry: registry, logger: logger)
         return ReboundRuntime(client: client, caches: caches, services: services, extraClients: extraClients)
     }
