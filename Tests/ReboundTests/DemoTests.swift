@@ -48,7 +48,7 @@ struct DemoTests {
             options.timeout = .seconds(120)
         }
         #expect(report.success, "\(report.problems)")
-        #expect(report.moved == 50)
+        #expect(report.moved == 50, "\(report.timeline.map(\.text))")
         #expect(report.runningAgainAt.count == 50)
         #expect(report.stuck == 5)
         // Opted-out pods stay bound to the dead node, as on Kubernetes.

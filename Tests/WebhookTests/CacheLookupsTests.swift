@@ -116,3 +116,44 @@ struct CacheLookupsTests {
         }
     }
 }
+
+/// Failover deletes a bound claim and the StatefulSet controller recreates it, unbound, and then
+/// the pod, faster than a cache may follow.
+@Suite("CacheLookups with a claim replaced under the same name")
+struct ReplacedClaimTests {
+    @Test("a cache still holding the old bound claim does not stop the new pod from being routed; a failed confirmation uses the cache")
+    func staleBoundClaimIsConfirmedLive() async throws {
+        try await withSim { sim, client in
+            let tests = CacheLookupsTests()
+            try await tests.seed(client)
+            var bound = try await client.get(PersistentVolumeClaim.self, "data-my-cluster-mysql-0", namespace: "mysql")
+            bound.spec?.volumeName = "pvc-on-the-failed-node"
+            bound = try await client.update(bound)
+            let caches = ClusterCaches(client: client)
+            let lookups = CacheLookups(caches: caches, client: client, liveTimeout: .milliseconds(500))
+            let running = Task { await caches.run() }
+            let following = Task { await lookups.run() }
+            await lookups.waitUntilLoaded()
+            let handler = AdmissionHandler(lookups: lookups, logger: quietLogger)
+            let beforeFailover = await handler.review(tests.pod(claim: "data-my-cluster-mysql-0"))
+            #expect(beforeFailover.result == .patched)
+            #expect(beforeFailover.response?.patch.count == 1, "a bound claim only gets the migration annotation")
+
+            // Freeze the cache with the bound claim, then replace the claim in the API.
+            running.cancel()
+            following.cancel()
+            await running.value
+            await following.value
+            try await client.delete(PersistentVolumeClaim.self, "data-my-cluster-mysql-0", namespace: "mysql")
+            _ = try await client.create(claim("data-my-cluster-mysql-0", size: "2Gi", storageClass: "csi-carina-sc"))
+            let afterFailover = await handler.review(tests.pod(claim: "data-my-cluster-mysql-0"))
+            #expect(afterFailover.result == .patched)
+            #expect(afterFailover.response?.patch.first?.value?["rebound.io/volume-requests"] == #"{"carina-vg-hdd":2}"#)
+
+            await sim.faults.inject(.internalError, times: 1, when: .init(method: "GET", pathContains: "persistentvolumeclaims/data-my-cluster-mysql-0"))
+            let unconfirmed = await handler.review(tests.pod(claim: "data-my-cluster-mysql-0"))
+            #expect(unconfirmed.result == .patched, "the API failing falls back to the cached claim rather than degrading")
+            #expect(unconfirmed.response?.patch.count == 1)
+        }
+    }
+}

@@ -43,8 +43,8 @@ public struct CacheLookups: AdmissionLookups {
     }
 
     public func claim(namespace: String, name: String) throws(LookupError) -> Lookup<PersistentVolumeClaim> {
-        if let claim = try index.claim("\(namespace)/\(name)") { return .found(claim) }
-        return client == nil ? .absent : .unknown
+        guard let claim = try index.claim("\(namespace)/\(name)") else { return client == nil ? .absent : .unknown }
+        return client != nil && Self.mayBeReplaced(claim) ? .unknown : .found(claim)
     }
 
     public func storageClasses() throws(LookupError) -> StorageClassIndex {
@@ -57,8 +57,20 @@ public struct CacheLookups: AdmissionLookups {
         case .namespace(let name):
             return try await live(object) { try await client.get(Namespace.self, name) }.map { .namespace($0) }
         case .claim(let namespace, let name):
-            return try await live(object) { try await client.get(PersistentVolumeClaim.self, name, namespace: namespace) }.map { .claim($0) }
+            do {
+                return try await live(object) { try await client.get(PersistentVolumeClaim.self, name, namespace: namespace) }.map { .claim($0) }
+            } catch {
+                // Only a cached claim being confirmed has something to fall back on.
+                guard let cached = try index.claim("\(namespace)/\(name)") else { throw error }
+                return .claim(cached)
+            }
         }
+    }
+
+    /// Whether a cached claim may already have been replaced by a new one of the same name: it
+    /// is bound (a recreated claim starts unbound) or being deleted.
+    static func mayBeReplaced(_ claim: PersistentVolumeClaim) -> Bool {
+        claim.metadata.deletionTimestamp != nil || claim.volumeName != nil || claim.status?.phase == "Bound"
     }
 
     /// Runs `fetch` within ``liveTimeout``; not-found is nil, any other failure a ``LookupError``.

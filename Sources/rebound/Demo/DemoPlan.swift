@@ -87,11 +87,20 @@ struct DemoPlan {
         ]
     }
 
-    /// Waits until every pod that exists runs (bounded), reporting progress.
+    /// Waits until every StatefulSet has all its pods and every pod runs (bounded), reporting progress.
     static func waitForPods(store: SimStore, timeline: DemoTimeline, label: String) async throws {
-        let running = await store.waitUntil([Pod.resourceType], timeout: .seconds(120)) {
+        let running = await store.waitUntil([Pod.resourceType, StatefulSet.resourceType], timeout: .seconds(120)) {
             let pods = (try? await store.list(Pod.resourceType, namespace: nil).items) ?? []
-            return !pods.isEmpty && pods.allSatisfy { $0.value["status"]?["phase"] == "Running" }
+            let sets = (try? await store.list(StatefulSet.resourceType, namespace: nil).items) ?? []
+            var owned: [String: Int] = [:]
+            for pod in pods {
+                for owner in pod.value["metadata"]?["ownerReferences"]?.arrayValue ?? [] {
+                    if let uid = owner["uid"]?.stringValue { owned[uid, default: 0] += 1 }
+                }
+            }
+            // The StatefulSet controller creates pods a few at a time: all running so far is not enough.
+            let complete = sets.allSatisfy { owned[$0.uid, default: 0] >= Int($0.value["spec"]?["replicas"]?.intValue ?? 1) }
+            return complete && !pods.isEmpty && pods.allSatisfy { $0.value["status"]?["phase"] == "Running" }
         }
         guard running else { throw CLIError("\(label) did not all start within 120 s; the scenario may not be schedulable") }
         let count = try await store.list(Pod.resourceType, namespace: nil).items.count
