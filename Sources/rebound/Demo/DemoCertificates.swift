@@ -1,13 +1,25 @@
 import Foundation
+import Webhook
 
-/// The webhook's TLS material for a demo run (placeholder until the webhook's issuer lands).
+/// The webhook's TLS material for one demo run: a fresh CA and a serving certificate for
+/// `127.0.0.1` and `localhost`, written into the run's scratch directory. The simulated API
+/// server trusts the CA through the MutatingWebhookConfiguration's `caBundle`, as kube-apiserver
+/// does, so the demo needs nothing from the repository and works from any directory.
 struct DemoCertificates {
     var certificateFile: String
     var keyFile: String
     var caPEM: [UInt8]
 
     static func make(directory: String) throws -> DemoCertificates {
-        guard let ca = FileManager.default.contents(atPath: "certs/ca.crt") else { throw CLIError("run from the repository: certs/ca.crt is needed") }
-        return DemoCertificates(certificateFile: "certs/tls.crt", keyFile: "certs/tls.key", caPEM: Array(ca))
+        let certificates = try WebhookCertificates.generate(validity: .days(1), authority: CertificateAuthority.generate(commonName: "Rebound demo CA", validity: .days(1)))
+        do {
+            try certificates.write(to: directory)
+        } catch {
+            throw CLIError("cannot write the demo's certificates into \(directory): \(error.localizedDescription)")
+        }
+        return DemoCertificates(
+            certificateFile: (directory as NSString).appendingPathComponent("tls.crt"),
+            keyFile: (directory as NSString).appendingPathComponent("tls.key"),
+            caPEM: Array(certificates.authority.root.certificatePEM.utf8))
     }
 }
