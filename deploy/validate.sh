@@ -13,10 +13,14 @@ trap 'rm -rf "$work"' EXIT
 
 kubectl kustomize deploy/base > "$work/base.yaml"
 kubectl kustomize deploy/overlays/cert-manager > "$work/cert-manager.yaml"
-cp -r deploy/overlays/self-signed "$work/self-signed"
-sed -i "s|../../base|$PWD/deploy/base|" "$work/self-signed/kustomization.yaml"
-"$REBOUND" certs --namespace rebound-system --service rebound --out "$work/self-signed" > /dev/null
-kubectl kustomize "$work/self-signed" > "$work/self-signed.yaml"
+# Kustomize refuses absolute paths to the base, so the rendered copy of the overlay sits beside it.
+overlay=$(mktemp -d deploy/overlays/.validate.XXXXXX)
+trap 'rm -rf "$work" "$overlay"' EXIT
+cp deploy/overlays/self-signed/kustomization.yaml "$overlay/"
+"$REBOUND" certs --namespace rebound-system --service rebound --out "$overlay" > /dev/null 2>&1
+kubectl kustomize "$overlay" > "$work/self-signed.yaml"
+grep -q "kind: Secret" "$work/self-signed.yaml" || { echo "self-signed overlay: no Secret rendered"; exit 1; }
+if grep -q 'caBundle: ""' "$work/self-signed.yaml"; then echo "self-signed overlay: caBundle not patched"; exit 1; fi
 
 files=("$work/base.yaml" "$work/cert-manager.yaml" "$work/self-signed.yaml" deploy/examples/*.yaml deploy/scheduler/second-scheduler.yaml)
 output=$(kubernetes-validate -k "$VERSION" --strict "${files[@]}" 2>&1) || { echo "$output"; exit 1; }

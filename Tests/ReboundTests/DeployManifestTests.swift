@@ -1,5 +1,6 @@
 import Foundation
 import Kube
+import TestSupport
 import Testing
 
 @testable import rebound
@@ -129,5 +130,14 @@ struct DeployManifestTests {
         #expect(config.compatibilityKeys.volumeGroup(of: storageClass) == "carina-vg-hdd")
         let namespace = try object("deploy/examples/mysql-statefulset.yaml", kind: "Namespace")
         #expect(namespace["metadata"]?["labels"]?[config.string("compat.namespaceLabel")] == "true")
+    }
+
+    @Test(
+        "every manifest, the rendered overlays included, validates strictly against the Kubernetes schemas",
+        .enabled(if: ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].contains { FileManager.default.isExecutableFile(atPath: $0) }, "kubectl is not installed (.ci/run installs it)"))
+    func schemas() async throws {
+        let result = try await runCommand("/bin/bash", [Self.root + "/deploy/validate.sh", ReboundBinary.path])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("objects valid against Kubernetes"), "\(result.output)")
     }
 }

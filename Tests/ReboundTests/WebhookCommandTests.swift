@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 import TestSupport
 import Testing
 
@@ -34,6 +35,24 @@ struct WebhookCommandTests {
         for name in ["DNS:hook.ops.svc", "DNS:hook.ops.svc.cluster.local", "DNS:hook.example.com", "IP Address:10.9.8.7", "IP Address:127.0.0.1", "DNS:localhost"] {
             #expect(text.contains(name), "missing \(name) in \(text)")
         }
+
+        // The self-signed overlay's two files: the TLS Secret (serving pair and CA, never the CA key) and the caBundle patch.
+        let secret = try #require(try JSONValue.documents(fromYAML: read(directory + "/secret.yaml")).first)
+        #expect(secret["kind"] == "Secret" && secret["type"] == "kubernetes.io/tls")
+        #expect(secret["metadata"]?["name"] == "rebound-tls" && secret["metadata"]?["namespace"] == "ops")
+        let data = secret["data"]?.objectValue ?? [:]
+        #expect(Set(data.keys) == ["ca.crt", "tls.crt", "tls.key"])
+        for (key, file) in [("ca.crt", "ca.crt"), ("tls.crt", "tls.crt"), ("tls.key", "tls.key")] {
+            #expect(data[key]?.stringValue.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } == read(directory + "/" + file), "\(key)")
+        }
+        let patch = try #require(try JSONValue.documents(fromYAML: read(directory + "/webhook-ca-patch.yaml")).first?.arrayValue)
+        #expect(patch == [["op": "replace", "path": "/webhooks/0/clientConfig/caBundle", "value": .string(bundle)]])
+        let named = try await runCommand(ReboundBinary.path, ["certs", "--out", directory + "/named", "--secret-name", "hook-tls"])
+        #expect(named.status == 0, "\(named.output)")
+        #expect(read(directory + "/named/secret.yaml").contains("name: hook-tls"))
+        let invalid = try await runCommand(ReboundBinary.path, ["certs", "--out", directory + "/invalid", "--namespace", "Ops_Team"])
+        #expect(invalid.status != 0)
+        #expect(invalid.output.contains("--namespace \"Ops_Team\" is not a Kubernetes name"), "\(invalid.output)")
 
         let caBefore = read(directory + "/ca.crt")
         let servingBefore = read(directory + "/tls.crt")
