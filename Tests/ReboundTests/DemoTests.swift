@@ -38,6 +38,28 @@ struct DemoTests {
         #expect(Set(holders).isSubset(of: ["dev1-node-2", "dev1-node-3"]))
     }
 
+    @Test("the seed story with Rebound installed from deploy/: HTTPS extender with NodeNames, the manifests' webhook and configuration")
+    func seedStoryFromDeploy() async throws {
+        let report = try await run { options in options.deploy = DeployManifestTests.root + "/deploy" }
+        #expect(report.success, "\(report.problems)")
+        #expect(report.moved == 1)
+        let text = report.timeline.map(\.text).joined(separator: "\n")
+        #expect(text.contains("Rebound installed from the manifests in"))
+        #expect(text.contains("routed to the extender"))
+        // deploy/scheduler gives the extender weight 5: its 0…10 scores arrive multiplied.
+        #expect(text.contains("extender scores: dev1-node-2 50"), "\(text)")
+    }
+
+    @Test("--deploy with a directory that is not deploy/ fails with the file it needed")
+    func deployMissing() async throws {
+        await #expect(throws: CLIError.self) { try await run { $0.deploy = "/nonexistent" } }
+        do {
+            _ = try await run { $0.deploy = "/nonexistent" }
+        } catch let error as CLIError {
+            #expect("\(error)".contains("/nonexistent/base/mutatingwebhookconfiguration.yaml"), "\(error)")
+        }
+    }
+
     @Test("scale: 20 nodes, 200 opted-in pods, the node holding 50 of them fails")
     func scale() async throws {
         let report = try await run { options in

@@ -140,4 +140,26 @@ struct DeployManifestTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("objects valid against Kubernetes"), "\(result.output)")
     }
+
+    @Test("the demo's built-in webhook and extender settings are deploy/'s, apart from addresses")
+    func demoBuiltInMatchesDeploy() throws {
+        let deployed = try DemoDeployment.load(directory: Self.root + "/deploy")
+        let builtIn = DemoDeployment.builtIn(nodeCacheCapable: false, routingResource: try deployedConfig().string("capacity.routingResource"))
+        let fields = ["name", "admissionReviewVersions", "sideEffects", "failurePolicy", "timeoutSeconds", "reinvocationPolicy", "matchPolicy", "rules"]
+        let ours = try #require(builtIn.webhookConfiguration["webhooks"]?[0])
+        let theirs = try #require(deployed.webhookConfiguration["webhooks"]?[0])
+        for field in fields { #expect(ours[field] == theirs[field], "webhooks[0].\(field)") }
+        #expect(builtIn.webhookPath == deployed.webhookPath)
+        let (a, b) = (try #require(builtIn.scheduler.extenders.first), try #require(deployed.scheduler.extenders.first))
+        #expect(a.filterVerb == b.filterVerb && a.prioritizeVerb == b.prioritizeVerb && a.bindVerb == b.bindVerb)
+        #expect(a.managedResources.map(\.name) == b.managedResources.map(\.name))
+        #expect(a.managedResources.map(\.ignoredByScheduler) == b.managedResources.map(\.ignoredByScheduler))
+        // Pointed at the demo: URLs on 127.0.0.1, the demo's CA trusted.
+        let pointed = deployed.webhookConfiguration(port: 9443, caPEM: Array("PEM".utf8))
+        #expect(pointed["webhooks"]?[0]?["clientConfig"] == ["url": "https://127.0.0.1:9443/mutate-pod", "caBundle": "UEVN"])
+        let scheduler = deployed.schedulerConfiguration(extenderPort: 9444, caPEM: Array("PEM".utf8), nodeCacheCapable: false)
+        #expect(scheduler.extenders.first?.urlPrefix == "https://127.0.0.1:9444")
+        #expect(scheduler.extenders.first?.caPEM == Array("PEM".utf8))
+        #expect(scheduler.extenders.first?.nodeCacheCapable == true)
+    }
 }

@@ -60,6 +60,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .customLong("kubeconfig-out"), help: ArgumentHelp("Write the simulated cluster's kubeconfig here (with --keep-running).", valueName: "file"))
     var kubeconfigOut: String?
 
+    @Option(help: ArgumentHelp(
+        "Install Rebound from these manifests (the repository's deploy/): its MutatingWebhookConfiguration, the scheduler's extender entry (HTTPS, NodeNames) and the ConfigMap's config.yaml; Service names become 127.0.0.1 and the CA is the demo's.",
+        valueName: "dir"))
+    var deploy: String?
+
     @Option(name: .customLong("log-level"), help: "Log level of the parts (the narration is separate).")
     var logLevel = "error"
 
@@ -89,6 +94,7 @@ struct DemoCommand: AsyncParsableCommand {
         options.live = !json
         options.keepRunning = keepRunning
         options.kubeconfigOut = kubeconfigOut
+        options.deploy = deploy
         if !json { say("Rebound demo: \(nodes.map { "a generated cluster of \($0) nodes" } ?? scenario ?? "the seed story")") }
         let report = try await DemoRunner(options: options, logger: Logger(label: "rebound.demo")).run()
         if json {

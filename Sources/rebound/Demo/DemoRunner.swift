@@ -25,6 +25,8 @@ struct DemoOptions: Sendable {
     var live = true
     var keepRunning = false
     var kubeconfigOut: String?
+    /// Install Rebound from these manifests (the repository's `deploy/`) instead of built-in settings.
+    var deploy: String?
 }
 
 /// Runs the whole failover story on ClusterSim with Rebound's real parts talking over their
@@ -53,28 +55,45 @@ struct DemoRunner {
 
         // Rebound, configured as an operator would, against it.
         let material = try DemoCertificates.make(directory: work)
+        let deployed = try options.deploy.map { try DemoDeployment.load(directory: $0) }
+        var configFile: String?
+        if let yaml = deployed?.configYAML {
+            configFile = work + "/config.yaml"
+            try yaml.write(toFile: work + "/config.yaml", atomically: true, encoding: .utf8)
+        }
         let ports = try FreePort.take(3)
-        let config = try ConfigLoader.load(file: nil, environment: [:], overrides: [
+        // Addresses, ports, files and timings are the demo's own; everything else comes from the
+        // configuration file when --deploy names one.
+        var overrides = [
             "kube.kubeconfig=\(kubeconfigPath)", "kube.qps=200", "kube.burst=400",
             "webhook.address=127.0.0.1", "webhook.port=\(ports[0])", "webhook.tls.certFile=\(material.certificateFile)", "webhook.tls.keyFile=\(material.keyFile)",
+            "webhook.tls.clientCAFile=",
             "extender.address=127.0.0.1", "extender.port=\(ports[1])", "extender.strategy=\(options.strategy)",
             "health.address=127.0.0.1", "health.port=\(ports[2])",
             "failover.notReadyTimeoutSeconds=\(options.notReadyTimeout)", "leaderElection.namespace=rebound-system",
             "leaderElection.leaseDurationSeconds=4", "leaderElection.renewDeadlineSeconds=3", "leaderElection.retryPeriodSeconds=1",
             "leaderElection.identity=rebound-demo-0",
-        ])
+        ]
+        if let deployed {
+            overrides.append("webhook.path=\(deployed.webhookPath)")
+            overrides += deployed.extenderUsesTLS
+                ? ["extender.tls.certFile=\(material.certificateFile)", "extender.tls.keyFile=\(material.keyFile)"]
+                : ["extender.tls.certFile=", "extender.tls.keyFile="]
+        }
+        let config = try ConfigLoader.load(file: configFile, environment: [:], overrides: overrides)
+        let deployment = deployed ?? .builtIn(nodeCacheCapable: options.nodeCacheCapable, routingResource: config.string("capacity.routingResource"))
         let registry = PrometheusCollectorRegistry()
         let runtime = try ReboundRuntime.build(config: config, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: runtime.services, logger: logger))
         let rebound = Task { try? await group.run() }
         await runtime.caches.waitUntilSynced()
-        try await registerWebhook(store: store, port: ports[0], caPEM: material.caPEM, path: config.string("webhook.path"))
+        _ = try await store.create(MutatingWebhookResource.type, namespace: nil, object: deployment.webhookConfiguration(port: ports[0], caPEM: material.caPEM))
+        await timeline.record("Rebound installed from \(deployment.source)")
 
         // The control plane's other loops.
-        let scheduler = SimScheduler(api: api, configuration: SchedulerConfiguration(extenders: [
-            .init(urlPrefix: "http://127.0.0.1:\(ports[1])", filterVerb: "filter", prioritizeVerb: "prioritize", bindVerb: "bind", weight: 1,
-                  nodeCacheCapable: options.nodeCacheCapable, managedResources: [.init(name: config.string("capacity.routingResource"), ignoredByScheduler: true)]),
-        ]), logger: Logger(label: "rebound.demo.scheduler"))
+        let scheduler = SimScheduler(
+            api: api, configuration: deployment.schedulerConfiguration(extenderPort: ports[1], caPEM: material.caPEM, nodeCacheCapable: options.nodeCacheCapable),
+            logger: Logger(label: "rebound.demo.scheduler"))
         let controllers: [any SimController] = [
             StatefulSetController(api: api), PVCProtectionController(store: store), LocalVolumeProvisioner(store: store), NodeAgent(store: store), scheduler,
         ]
@@ -104,19 +123,6 @@ struct DemoRunner {
         await runtime.shutdown()
         await server.stop()
         return report
-    }
-
-    private func registerWebhook(store: SimStore, port: Int, caPEM: [UInt8], path: String) async throws {
-        _ = try await store.create(MutatingWebhookResource.type, namespace: nil, object: [
-            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration", "metadata": ["name": "rebound"],
-            "webhooks": [[
-                "name": "pods.rebound.io", "admissionReviewVersions": ["v1", "v1beta1"], "sideEffects": "None", "failurePolicy": "Ignore",
-                "timeoutSeconds": 5, "reinvocationPolicy": "IfNeeded", "matchPolicy": "Equivalent",
-                "clientConfig": ["url": .string("https://127.0.0.1:\(port)\(path)"), "caBundle": .string(Data(caPEM).base64EncodedString())],
-                "rules": [["operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"], "scope": "Namespaced"]],
-                "namespaceSelector": ["matchLabels": ["carina.storage.io/allow-pod-migration-if-node-notready": "true"]],
-            ]],
-        ])
     }
 }
 
