@@ -144,6 +144,7 @@ let package = Package(
             name: "failover-bench",
             dependencies: ["ClusterSim", "Failover", "Kube", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/failover",
+            exclude: ["run.sh"],
             swiftSettings: swiftSettings
         ),
         .target(
