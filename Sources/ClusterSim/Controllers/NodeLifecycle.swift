@@ -14,6 +14,9 @@ public actor NodeLifecycle {
     let store: SimStore
     private var dead: Set<String>
     private var lastBeat: [String: Date] = [:]
+    /// When each node was first seen: like kube-controller-manager's probe timestamp, the grace
+    /// period of a node whose kubelet never renewed its Lease runs from here.
+    private var firstSeen: [String: Date] = [:]
 
     /// - Parameter dead: nodes whose kubelet is not running from the start (default: those not Ready).
     public init(store: SimStore, heartbeatInterval: Duration = .seconds(10), gracePeriod: Duration = .seconds(40), dead: Set<String>? = nil) async {
@@ -52,6 +55,7 @@ public actor NodeLifecycle {
         guard let nodes = try? await store.list(Node.resourceType, namespace: nil).items else { return }
         for node in nodes {
             let name = node.name
+            if firstSeen[name] == nil { firstSeen[name] = now }
             if !dead.contains(name) {
                 if let last = lastBeat[name], now.timeIntervalSince(last) < heartbeatInterval.seconds { continue }
                 lastBeat[name] = now
@@ -75,13 +79,15 @@ public actor NodeLifecycle {
         let renewed = ((try? await store.get(Lease.resourceType, namespace: "kube-node-lease", name: node.name))?.value["spec"]?["renewTime"]?.stringValue)
             .flatMap(KubeTime.parse)
         let fresh = renewed.map { now.timeIntervalSince($0) <= gracePeriod.seconds } ?? false
+        // No heartbeat ever: the grace period runs from when the node was first seen.
+        let waiting = renewed == nil && (firstSeen[node.name].map { now.timeIntervalSince($0) <= gracePeriod.seconds } ?? true)
         let ready = Self.isReady(node.value)
         let tainted = (node.value["spec"]?["taints"]?.arrayValue ?? []).contains { $0["key"] == "node.kubernetes.io/unreachable" }
         if fresh {
             if !ready || tainted {
                 await setReady(node, status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", taint: false, now: now)
             }
-        } else if ready || !tainted {
+        } else if !waiting && (ready || !tainted) {
             await setReady(node, status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", taint: true, now: now)
         }
     }

@@ -134,6 +134,11 @@ struct DemoPlan {
             }
         }
         let endedAt = await timeline.now
+        if recovered {
+            let current = (try? await store.list(Pod.resourceType, namespace: nil).items) ?? []
+            let moved = Set(moving.map(\.key))
+            await timeline.waitForMarks(current.filter { moved.contains($0.key) }.map { "running \($0.uid)" })
+        }
         let marks = await timeline.marks
         var report = try await DemoReport.build(
             store: store, victim: victim, moving: moving, stuck: stuck, recovered: recovered,

@@ -34,6 +34,15 @@ actor DemoTimeline {
         if marks[name] == nil { marks[name] = now }
     }
 
+    /// Waits (bounded) until every name in `names` is marked: the observer follows the store
+    /// through a watch, so it may be a moment behind the state the demo just saw.
+    func waitForMarks(_ names: [String], timeout: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now + timeout
+        while names.contains(where: { marks[$0] == nil }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     static func format(_ entry: Entry) -> String {
         String(format: "%7.2fs  ", entry.seconds) + entry.text
     }
