@@ -77,7 +77,7 @@ struct DemoDeployment {
         var object = webhookConfiguration
         let webhooks = (object["webhooks"]?.arrayValue ?? []).map { entry -> JSONValue in
             var entry = entry
-            let path = entry["clientConfig"]?["service"]?["path"]?.stringValue ?? Self.path(ofURL: entry["clientConfig"]?["url"]?.stringValue) ?? "/mutate-pod"
+            let path = Self.path(of: entry["clientConfig"])
             entry["clientConfig"] = ["url": .string("https://127.0.0.1:\(port)\(path)"), "caBundle": .string(Data(caPEM).base64EncodedString())]
             return entry
         }
@@ -86,10 +86,7 @@ struct DemoDeployment {
     }
 
     /// The webhook path the configuration calls (the first webhook's), so Rebound serves it there.
-    var webhookPath: String {
-        let client = webhookConfiguration["webhooks"]?[0]?["clientConfig"]
-        return client?["service"]?["path"]?.stringValue ?? Self.path(ofURL: client?["url"]?.stringValue) ?? "/mutate-pod"
-    }
+    var webhookPath: String { Self.path(of: webhookConfiguration["webhooks"]?[0]?["clientConfig"]) }
 
     /// Whether the scheduler reaches the extender over HTTPS.
     var extenderUsesTLS: Bool { scheduler.extenders.contains { $0.urlPrefix.hasPrefix("https://") } }
@@ -111,8 +108,10 @@ struct DemoDeployment {
         return configuration
     }
 
-    private static func path(ofURL text: String?) -> String? {
-        guard let text, let url = URL(string: text), !url.path.isEmpty else { return nil }
-        return url.path
+    /// The path a webhook's clientConfig calls: its Service's `path`, or the path of its `url`.
+    private static func path(of clientConfig: JSONValue?) -> String {
+        if let path = clientConfig?["service"]?["path"]?.stringValue { return path }
+        if let text = clientConfig?["url"]?.stringValue, let url = URL(string: text), !url.path.isEmpty { return url.path }
+        return "/mutate-pod"
     }
 }
