@@ -42,6 +42,8 @@ struct ConfigTests {
         #expect(config.list("compat.provisioners") == ["carina.storage.io", "topolvm.io"])
         #expect(config.map("compat.legacyVolumeGroups") == ["ssd": "vg-fast"])
         #expect(ConfigSchema.byPath["webhook.tls.certFile"]?.environmentVariable == "REBOUND_WEBHOOK_TLS_CERT_FILE")
+        #expect(ConfigSchema.byPath["webhook.tls.clientCAFile"]?.environmentVariable == "REBOUND_WEBHOOK_TLS_CLIENT_CA_FILE")
+        #expect(ConfigSchema.byPath["failover.notReadyTimeoutSeconds"]?.environmentVariable == "REBOUND_FAILOVER_NOT_READY_TIMEOUT_SECONDS")
     }
 
     @Test("errors name the key, the place and the fix", arguments: [

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kube
 import TestSupport
 import Testing
@@ -114,6 +117,48 @@ struct TLSServerTests {
                 #expect(output.contains("alert protocol version"), "\(old): \(output)")
             }
         }
+    }
+
+    /// Connects to 127.0.0.1:`port` with a plain TCP socket, sends nothing, and waits (on a
+    /// thread of its own, up to 10 s) for the server to close: the seconds it took, or nil.
+    func secondsUntilClosed(port: Int) async -> Double? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(fd) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                guard connected == 0 else { return continuation.resume(returning: nil) }
+                let started = Date()
+                var byte: UInt8 = 0
+                // 0: the server closed the connection; -1: still open when the wait ran out.
+                let received = recv(fd, &byte, 1, 0)
+                continuation.resume(returning: received == 0 ? Date().timeIntervalSince(started) : nil)
+            }
+        }
+    }
+
+    @Test("a connection with no traffic (here, a TLS handshake never started) is closed after the idle timeout; fresh connections are served")
+    func idleConnectionsClosed() async throws {
+        let webhook = try await RunningWebhook.start(idleTimeout: .milliseconds(600))
+        let seconds = await secondsUntilClosed(port: webhook.port)
+        try await withTemporaryDirectory { directory in
+            let file = try reviewFile(in: directory)
+            for flag in ["--http1.1", "--http2"] {
+                let served = try await curl(webhook.url, file: file, ["--cacert", ca, flag])
+                #expect(served.info.hasPrefix("200"), "\(flag): \(served.info) \(served.body)")
+            }
+        }
+        await webhook.stop()
+        let closedAfter = try #require(seconds, "the idle connection was still open after 10 s")
+        #expect(closedAfter >= 0.5, "closed after \(closedAfter) s, before the idle timeout")
     }
 
     @Test("wrong path, wrong method and a body over the limit get clear answers")

@@ -19,7 +19,8 @@ struct RunningWebhook {
 
     static func start(
         certificates directory: String = TestCertificates.directory, clientCAFile: String? = nil,
-        reloadInterval: Duration = .seconds(1), maxBodyBytes: Int = 3 * 1024 * 1024, handler: AdmissionHandler = testHandler()
+        reloadInterval: Duration = .seconds(1), maxBodyBytes: Int = 3 * 1024 * 1024, idleTimeout: Duration = .seconds(120),
+        handler: AdmissionHandler = testHandler()
     ) async throws -> RunningWebhook {
         var configuration = WebhookServer.Configuration(certificateFile: directory + "/tls.crt", keyFile: directory + "/tls.key")
         configuration.host = "127.0.0.1"
@@ -27,6 +28,7 @@ struct RunningWebhook {
         configuration.clientCAFile = clientCAFile
         configuration.reloadInterval = reloadInterval
         configuration.maxBodyBytes = maxBodyBytes
+        configuration.idleTimeout = idleTimeout
         let (listening, continuation) = AsyncStream<(Int, CertificateReloader)>.makeStream()
         var logger = Logger(label: "test.webhook")
         logger.logLevel = .error

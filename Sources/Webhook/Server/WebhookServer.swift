@@ -32,6 +32,11 @@ public struct WebhookServer: Service {
         public var reloadInterval: Duration = .seconds(1)
         /// How long HTTP/2 connections may take to finish their streams on shutdown.
         public var shutdownGracePeriod: Duration = .seconds(30)
+        /// A connection with no traffic for this long is closed; an idle HTTP/2 connection is
+        /// first told to go away (GOAWAY) at half of it. Longer than the idle timeouts of Go's
+        /// HTTP clients (kube-apiserver's: 90 s), so the caller, not Rebound, normally closes an
+        /// idle connection and never sends a request on one Rebound is closing.
+        public var idleTimeout: Duration = .seconds(120)
 
         public init(certificateFile: String, keyFile: String) {
             self.certificateFile = certificateFile
@@ -111,12 +116,16 @@ public struct WebhookServer: Service {
     static func initialize(
         _ channel: any Channel, sslContext: NIOSSLContext, configuration: Configuration, handler: AdmissionHandler, logger: Logger
     ) -> EventLoopFuture<Void> {
+        let idle = TimeAmount(configuration.idleTimeout)
         do {
-            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+            // Before TLS, so a handshake that never completes counts as idle too.
+            try channel.pipeline.syncOperations.addHandlers([
+                IdleStateHandler(allTimeout: idle), IdleConnectionCloser(), NIOSSLServerHandler(context: sslContext),
+            ])
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        let grace = TimeAmount.nanoseconds(Int64(configuration.shutdownGracePeriod.components.seconds) * 1_000_000_000)
+        let grace = TimeAmount(configuration.shutdownGracePeriod)
         let exchange = WebhookExchange(path: configuration.path, maxBodyBytes: configuration.maxBodyBytes, handler: handler)
         return channel.configureHTTP2SecureUpgrade(
             h2ChannelConfigurator: { channel in
@@ -124,7 +133,7 @@ public struct WebhookServer: Service {
                     // Streams are served on the connection's pipeline, without a channel each.
                     let management = NIOHTTP2ServerConnectionManagementHandler(
                         eventLoop: channel.eventLoop,
-                        configuration: .init(maxIdleTime: nil, maxAge: nil, maxGraceTime: grace, keepalive: nil))
+                        configuration: .init(maxIdleTime: .nanoseconds(idle.nanoseconds / 2), maxAge: nil, maxGraceTime: grace, keepalive: nil))
                     try channel.pipeline.syncOperations.addHandlers([
                         NIOHTTP2Handler(mode: .server), management, WebhookHTTP2Handler(exchange: exchange),
                     ])

@@ -18,17 +18,23 @@ struct ConfigKey: Sendable {
     let defaultValue: ConfigValue
     let help: String
 
-    /// `REBOUND_` and the path in upper snake case: `webhook.tls.certFile` → `REBOUND_WEBHOOK_TLS_CERT_FILE`.
+    /// `REBOUND_` and the path in upper snake case: `webhook.tls.certFile` → `REBOUND_WEBHOOK_TLS_CERT_FILE`;
+    /// an acronym stays one word: `webhook.tls.clientCAFile` → `REBOUND_WEBHOOK_TLS_CLIENT_CA_FILE`.
     var environmentVariable: String {
         var name = "REBOUND_"
-        for character in path {
+        let characters = Array(path)
+        for (index, character) in characters.enumerated() {
             if character == "." {
                 name += "_"
-            } else if character.isUppercase {
-                name += "_" + String(character)
-            } else {
-                name += character.uppercased()
+                continue
             }
+            if character.isUppercase, index > 0 {
+                let previous = characters[index - 1]
+                let next = index + 1 < characters.count ? characters[index + 1] : nil
+                // A word starts after a lower-case letter, or at the last capital of an acronym.
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && next?.isLowercase == true) { name += "_" }
+            }
+            name += character.uppercased()
         }
         return name
     }

@@ -71,6 +71,8 @@ enum ConfigSchema {
                   help: "When set, callers must present a client certificate signed by one of these CAs."),
         ConfigKey(path: "webhook.maxBodyBytes", kind: .int(1024...(1 << 30)), defaultValue: .int(3 * 1024 * 1024),
                   help: "Largest AdmissionReview accepted."),
+        ConfigKey(path: "webhook.idleTimeoutSeconds", kind: .int(1...86_400), defaultValue: .int(120),
+                  help: "Close a connection idle this long (TLS handshakes included); HTTP/2 gets a GOAWAY at half of it. Keep it above kube-apiserver's 90 s client idle timeout."),
 
         ConfigKey(path: "extender.enabled", kind: .bool, defaultValue: .bool(true), help: "Serve the scheduler extender."),
         ConfigKey(path: "extender.address", kind: .string, defaultValue: .string("0.0.0.0"), help: "Address the extender listens on."),

@@ -21,6 +21,7 @@ struct WebhookService: Service {
         configuration.port = config.int("webhook.port")
         configuration.path = config.string("webhook.path")
         configuration.maxBodyBytes = config.int("webhook.maxBodyBytes")
+        configuration.idleTimeout = .seconds(config.int("webhook.idleTimeoutSeconds"))
         let clientCA = config.string("webhook.tls.clientCAFile")
         configuration.clientCAFile = clientCA.isEmpty ? nil : clientCA
         var webhookLogger = logger
