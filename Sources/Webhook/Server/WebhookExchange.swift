@@ -45,6 +45,16 @@ struct WebhookExchange: Sendable {
         Self.json(await handler.finish(pending))
     }
 
+    /// The rare path, a cache miss: finishes the review off the event loop and hands the response
+    /// to `send` back on `loop`, where the connection's handler lives.
+    func finishLater(_ pending: AdmissionHandler.PendingReview, on loop: any EventLoop, _ send: @escaping (Response) -> Void) {
+        let bound = NIOLoopBound(send, eventLoop: loop)
+        Task {
+            let response = await finish(pending)
+            loop.execute { bound.value(response) }
+        }
+    }
+
     static func json(_ answer: AdmissionHandler.Answer) -> Response {
         Response(status: answer.httpStatus, contentType: "application/json", body: answer.body)
     }

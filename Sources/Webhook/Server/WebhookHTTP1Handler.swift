@@ -50,17 +50,7 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
             case .now(let response):
                 write(response, head: head, context: context)
             case .later(let pending):
-                // Rare: a cache miss. Fetch off the event loop, answer back on it.
-                let loop = context.eventLoop
-                let bound = NIOLoopBound((self, context), eventLoop: loop)
-                let exchange = self.exchange
-                Task {
-                    let response = await exchange.finish(pending)
-                    loop.execute {
-                        let (this, context) = bound.value
-                        this.write(response, head: head, context: context)
-                    }
-                }
+                exchange.finishLater(pending, on: context.eventLoop) { response in self.write(response, head: head, context: context) }
             }
         }
     }

@@ -99,16 +99,9 @@ final class WebhookHTTP2Handler: ChannelInboundHandler {
         case .now(let response):
             write(response, on: streamID, context: context)
         case .later(let pending):
-            let loop = context.eventLoop
-            let bound = NIOLoopBound((self, context), eventLoop: loop)
-            let exchange = self.exchange
-            Task {
-                let response = await exchange.finish(pending)
-                loop.execute {
-                    let (this, context) = bound.value
-                    this.write(response, on: streamID, context: context)
-                    context.flush()
-                }
+            exchange.finishLater(pending, on: context.eventLoop) { response in
+                self.write(response, on: streamID, context: context)
+                context.flush()
             }
         }
     }
