@@ -393,13 +393,7 @@ public actor SimStore {
     }
 
     static func validateName(_ name: String, type: ResourceType) throws(KubeAPIError) {
-        let allowed = name.utf8.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-                || (type == Event.resourceType && byte == UInt8(ascii: ":"))
-        }
-        guard allowed, name.count <= 253, let first = name.utf8.first, let last = name.utf8.last,
-            first != UInt8(ascii: "-"), first != UInt8(ascii: "."), last != UInt8(ascii: "-"), last != UInt8(ascii: ".")
-        else {
+        guard ObjectName.isDNSSubdomain(name, allowing: type == Event.resourceType ? UInt8(ascii: ":") : nil) else {
             throw .invalid(type, name: name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", field: "metadata.name")
         }
     }

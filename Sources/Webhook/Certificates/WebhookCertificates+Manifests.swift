@@ -1,6 +1,12 @@
 import Foundation
 
 extension WebhookCertificates {
+    /// The self-signed overlay's files: `secret.yaml` (``secretManifest(name:namespace:)``, secret)
+    /// and `webhook-ca-patch.yaml` (``caBundlePatch(webhooks:)``).
+    public func overlayFiles(secretName: String, namespace: String) -> [(name: String, contents: String, secret: Bool)] {
+        [("secret.yaml", secretManifest(name: secretName, namespace: namespace), true), ("webhook-ca-patch.yaml", caBundlePatch(), false)]
+    }
+
     /// The `kubernetes.io/tls` Secret the Deployment mounts: `tls.crt` and `tls.key` (the serving
     /// pair) and `ca.crt` (the CA, for verifying client certificates when that is switched on).
     /// The CA's private key is never part of it.

@@ -51,6 +51,12 @@ public struct WebhookCertificates: Sendable {
     /// `directory` (created if needed); keys are readable by the owner only. Each file is
     /// replaced atomically, so a webhook watching them never reads half a file.
     public func write(to directory: String) throws {
+        try Self.write(files, to: directory)
+    }
+
+    /// Writes `files` into `directory` (created if needed), each atomically; secret ones are
+    /// readable by the owner only.
+    public static func write(_ files: [(name: String, contents: String, secret: Bool)], to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file.name)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kube
 import Webhook
 
 /// `rebound certs`: a CA, a webhook serving certificate and a client certificate, made with
@@ -48,8 +49,11 @@ struct CertsCommand: ParsableCommand {
 
     func validate() throws {
         guard days > 0, caDays > 0 else { throw ValidationError("--days and --ca-days must be positive") }
-        for (flag, value) in [("--service", service), ("--namespace", namespace), ("--secret-name", secretName)] where !Self.isDNSLabel(value) {
+        for (flag, value) in [("--service", service), ("--namespace", namespace)] where !ObjectName.isDNSLabel(value) {
             throw ValidationError("\(flag) \"\(value)\" is not a Kubernetes name: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters")
+        }
+        guard ObjectName.isDNSSubdomain(secretName) else {
+            throw ValidationError("--secret-name \"\(secretName)\" is not a Kubernetes name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters")
         }
     }
 
@@ -71,33 +75,19 @@ struct CertsCommand: ParsableCommand {
         }
         let certificates = try WebhookCertificates.generate(
             service: service, namespace: namespace, hosts: extraHosts, validity: .days(days), authority: authority)
+        let files = certificates.files + certificates.overlayFiles(secretName: secretName, namespace: namespace)
         do {
-            try certificates.write(to: out)
-            try Self.write(certificates.secretManifest(name: secretName, namespace: namespace), to: out, name: "secret.yaml", mode: 0o600)
-            try Self.write(certificates.caBundlePatch(), to: out, name: "webhook-ca-patch.yaml", mode: 0o644)
+            try WebhookCertificates.write(files, to: out)
         } catch {
             throw CLIError("cannot write the certificates into \(out): \(error.localizedDescription)")
         }
         let names = WebhookCertificates.serviceNames(service: service, namespace: namespace) + WebhookCertificates.localNames + extraHosts
         FileHandle.standardError.write(Data("""
-            wrote \((certificates.files.map(\.name) + ["secret.yaml", "webhook-ca-patch.yaml"]).joined(separator: ", ")) to \(out)
+            wrote \(files.map(\.name).joined(separator: ", ")) to \(out)
             serving certificate names: \(names.joined(separator: ", "))
             caBundle (standard output) for the MutatingWebhookConfiguration:
 
             """.utf8))
         print(certificates.caBundle)
-    }
-
-    static func isDNSLabel(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        func alphanumeric(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
-        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63, alphanumeric(first), alphanumeric(last) else { return false }
-        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
-    }
-
-    private static func write(_ text: String, to directory: String, name: String, mode: Int) throws {
-        let path = (directory as NSString).appendingPathComponent(name)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
     }
 }
