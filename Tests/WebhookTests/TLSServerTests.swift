@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Kube
+import Logging
 import TestSupport
 import Testing
 import Webhook
@@ -185,6 +186,41 @@ struct TLSServerTests {
         }
     }
 
+    @Test("HTTP/1.1 requests pipelined behind one waiting for the API server are answered in order; a request that is not HTTP gets a 400 and the connection closes")
+    func pipeliningAndGarbage() async throws {
+        let openssl = try tool("openssl", package: "openssl")
+        let body = admissionReview(pod: statefulSetPod(), uid: "705ab4f5-6393-11e8-b7cc-42010a800002").jsonString
+        func post(_ extra: String = "") -> String {
+            "POST /mutate-pod HTTP/1.1\r\nhost: rebound\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\(extra)\r\n" + body
+        }
+        // The claim is never in memory: every review waits ~200 ms for a fetch, off the event loop.
+        let webhook = try await RunningWebhook.start(handler: AdmissionHandler(lookups: SlowClaimLookups(), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        do {
+            let pipelined = post() + "GET /elsewhere HTTP/1.1\r\nhost: rebound\r\n\r\n" + post("connection: close\r\n")
+            let session = try await run(openssl, ["s_client", "-connect", "127.0.0.1:\(webhook.port)", "-CAfile", ca, "-verify_return_error", "-quiet"],
+                                        input: pipelined, timeout: .seconds(30))
+            // (A body has no final newline, so the next status line may follow it on the same line.)
+            let statuses = session.output.matches(of: #/HTTP/1\.1 (\d{3}) /#).map { String($0.output.1) }
+            #expect(statuses == ["200", "404", "200"], "\(session.output)")
+            #expect(session.output.components(separatedBy: #""patchType":"JSONPatch""#).count == 3, "both reviews patched: \(session.output)")
+
+            let garbage = try await run(openssl, ["s_client", "-connect", "127.0.0.1:\(webhook.port)", "-CAfile", ca, "-verify_return_error", "-quiet"],
+                                        input: "NOT HTTP AT ALL\r\n\r\n" + post(), timeout: .seconds(30))
+            #expect(garbage.output.contains("HTTP/1.1 400 Bad Request"), "\(garbage.output)")
+            #expect(garbage.output.contains("connection: close") && !garbage.output.contains("200 OK"), "\(garbage.output)")
+
+            // The server still serves new connections.
+            try await withTemporaryDirectory { directory in
+                let after = try await curl(webhook.url, file: try reviewFile(in: directory), ["--cacert", ca, "--http1.1"])
+                #expect(after.info == "200 1.1", "\(after)")
+            }
+        } catch {
+            await webhook.stop()
+            throw error
+        }
+        await webhook.stop()
+    }
+
     @Test("with a client CA, only clients presenting a certificate from it are served")
     func clientCertificates() async throws {
         try await withTemporaryDirectory { directory in
@@ -214,5 +250,18 @@ struct TLSServerTests {
             let missing = await #expect(throws: CertificateLoadError.self) { try await RunningWebhook.start(certificates: directory + "/nowhere") }
             #expect(missing?.message.contains("cannot read the certificate file") == true)
         }
+    }
+}
+
+/// Lookups that hold the opted-in namespace and the classes but never the claim, which a fetch
+/// returns after a delay: every review takes the webhook's slow path.
+struct SlowClaimLookups: AdmissionLookups {
+    func namespaceLabels(_ name: String) throws(LookupError) -> Lookup<[String: String]> { .found(optedIn) }
+    func claim(namespace: String, name: String) throws(LookupError) -> Lookup<PersistentVolumeClaim> { .unknown }
+    func storageClasses() throws(LookupError) -> StorageClassIndex { StorageClassIndex(allClasses) }
+    func fetch(_ object: ClusterObjectReference) async throws(LookupError) -> FetchedObject? {
+        try? await Task.sleep(for: .milliseconds(200))
+        guard case .claim(_, let name) = object else { return nil }
+        return .claim(WebhookTests.claim(name, size: "1Gi", storageClass: "csi-carina-sc"))
     }
 }

@@ -1,11 +1,16 @@
 import NIOCore
 import NIOHTTP1
 
-/// Serves the webhook over one HTTP/1.1 connection (after NIOHTTP1's pipelining handler, so
-/// requests come one at a time). Every outcome is a response; nothing throws past this handler.
+/// Serves the webhook over one HTTP/1.1 connection, after NIOHTTP1's request decoder. Every
+/// outcome is a response; nothing throws past this handler.
+///
+/// The response (status line, headers and body) is written as one buffer, so TLS sends it as one
+/// record with one write; NIOHTTP1's response encoder would send head and body as two. Requests
+/// a client pipelines behind one still waiting for the API server are held and answered in
+/// order, as HTTP/1.1 requires.
 final class WebhookHTTP1Handler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private struct Incoming {
         var head: HTTPRequestHead
@@ -18,13 +23,28 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
 
     private let exchange: WebhookExchange
     private var incoming: Incoming?
+    /// A response is being prepared off the event loop; later requests wait in `held`.
+    private var answering = false
+    private var held = CircularBuffer<HTTPServerRequestPart>()
+    /// The connection is closing (the client asked, or its request could not be parsed).
+    private var closing = false
 
     init(exchange: WebhookExchange) {
         self.exchange = exchange
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if answering {
+            held.append(part)
+        } else {
+            handle(part, context: context)
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        guard !closing else { return }
+        switch part {
         case .head(let head):
             let announced = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
             let limit = exchange.maxBodyBytes
@@ -50,33 +70,79 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
             case .now(let response):
                 write(response, head: head, context: context)
             case .later(let pending):
-                exchange.finishLater(pending, on: context.eventLoop) { response in self.write(response, head: head, context: context) }
+                answering = true
+                exchange.finishLater(pending, on: context.eventLoop) { response in
+                    self.answering = false
+                    self.write(response, head: head, context: context)
+                    self.releaseHeld(context: context)
+                }
             }
+        }
+    }
+
+    /// Answers the requests that arrived while a response was being prepared, until one has to
+    /// wait again.
+    private func releaseHeld(context: ChannelHandlerContext) {
+        while !answering, let part = held.popFirst() {
+            handle(part, context: context)
         }
     }
 
     private func write(_ response: WebhookExchange.Response, head: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = head.isKeepAlive
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(3 + response.extraHeaders.count)
-        headers.add(name: "content-type", value: response.contentType)
-        headers.add(name: "content-length", value: String(response.body.count))
-        for (name, value) in response.extraHeaders { headers.add(name: name, value: value) }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        var buffer = context.channel.allocator.buffer(capacity: 160 + response.body.count)
+        Self.writeHead(status: response.status, version: head.version, contentType: response.contentType, contentLength: response.body.count,
+                       extraHeaders: response.extraHeaders, keepAlive: keepAlive, into: &buffer)
         buffer.writeBytes(response.body)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         } else {
+            closing = true
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
+    /// The status line and headers of a response. HTTP/1.0 clients that asked to keep the
+    /// connection are told it is kept; HTTP/1.1 keeps it unless told `connection: close`.
+    static func writeHead(
+        status: Int, version: HTTPVersion, contentType: String, contentLength: Int, extraHeaders: [(String, String)], keepAlive: Bool,
+        into buffer: inout ByteBuffer
+    ) {
+        buffer.writeString("HTTP/\(version.major).\(version.minor) \(status) \(HTTPResponseStatus(statusCode: status).reasonPhrase)\r\n")
+        buffer.writeString("content-type: ")
+        buffer.writeString(contentType)
+        buffer.writeString("\r\ncontent-length: ")
+        buffer.writeString(String(contentLength))
+        buffer.writeString("\r\n")
+        for (name, value) in extraHeaders {
+            buffer.writeString(name)
+            buffer.writeString(": ")
+            buffer.writeString(value)
+            buffer.writeString("\r\n")
+        }
+        if !keepAlive {
+            buffer.writeString("connection: close\r\n")
+        } else if version.major == 1, version.minor == 0 {
+            buffer.writeString("connection: keep-alive\r\n")
+        }
+        buffer.writeString("\r\n")
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A broken connection or malformed framing: nothing sensible can be answered on it.
+        // A request that is not HTTP gets a 400 when no other response is due on the connection;
+        // then, as for a broken connection, nothing more can be read from it.
+        if error is HTTPParserError, !answering, !closing {
+            closing = true
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            let message = "the request is not valid HTTP/1.1\n"
+            Self.writeHead(status: 400, version: .http1_1, contentType: "text/plain; charset=utf-8", contentLength: message.utf8.count,
+                           extraHeaders: [], keepAlive: false, into: &buffer)
+            buffer.writeString(message)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         context.close(promise: nil)
     }
 }

@@ -141,8 +141,11 @@ public struct WebhookServer: Service {
             },
             http1ChannelConfigurator: { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(WebhookHTTP1Handler(exchange: exchange))
+                    // The handler writes whole responses itself (one buffer each), orders pipelined
+                    // requests and answers unparsable ones with a 400.
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)), WebhookHTTP1Handler(exchange: exchange),
+                    ])
                 }
             })
     }
