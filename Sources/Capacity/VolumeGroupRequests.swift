@@ -23,8 +23,16 @@ public struct VolumeGroupRequests: Sendable, Hashable {
 
     /// The annotation value: a JSON object with sorted keys, e.g. `{"carina-vg-hdd":1,"carina-vg-ssd":5}`.
     public var annotationValue: String {
-        let members = gibByGroup.sorted { $0.key < $1.key }.map { "\"\(Self.escape($0.key))\":\($0.value)" }
-        return "{" + members.joined(separator: ",") + "}"
+        var text = "{"
+        for (position, group) in gibByGroup.keys.sorted().enumerated() {
+            if position > 0 { text.append(",") }
+            text.append("\"")
+            text.append(Self.escape(group))
+            text.append("\":")
+            text.append(String(gibByGroup[group] ?? 0))
+        }
+        text.append("}")
+        return text
     }
 
     /// Reads an annotation value; nil if it is not a JSON object of group names to positive whole numbers.
@@ -36,6 +44,7 @@ public struct VolumeGroupRequests: Sendable, Hashable {
     }
 
     static func escape(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return text }
         var result = ""
         for character in text {
             switch character {

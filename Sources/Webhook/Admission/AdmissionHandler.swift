@@ -183,7 +183,7 @@ public struct AdmissionHandler: Sendable {
             }
         }
         let classes = references.isEmpty ? StorageClassIndex([]) : try lookups.storageClasses()
-        return .decided(PodMutator.mutate(pod: pod, namespaceLabels: labels, claims: claims, storageClasses: classes, keys: keys))
+        return .decided(PodMutator.mutate(pod: pod, references: references, namespaceLabels: labels, claims: claims, storageClasses: classes, keys: keys))
     }
 
     // MARK: Answering

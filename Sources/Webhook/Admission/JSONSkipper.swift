@@ -36,12 +36,17 @@ enum JSONSkipper {
         }
     }
 
-    /// `bytes[index]` is the opening quote.
+    /// `bytes[index]` is the opening quote. Eight bytes at a time while none of them can end the
+    /// string, escape or be a control character (most of a pod's strings), then byte by byte.
     private static func skipString(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {
         var position = index + 1
         defer { index = position }
         let count = bytes.count
-        while position < count {
+        while true {
+            while position &+ 8 <= count, !mayBeSpecial(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
+                position &+= 8
+            }
+            guard position < count else { break }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
@@ -56,6 +61,18 @@ enum JSONSkipper {
             }
         }
         throw JSONError(offset: count, message: "unterminated string")
+    }
+
+    /// Whether any of the eight bytes in `word` is a quote, a backslash or below 0x20 (exact:
+    /// false means none is). The classic "has a byte less than n" and "has a zero byte" tests.
+    @inline(__always)
+    static func mayBeSpecial(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+        return found & highs != 0
     }
 
     private static func expect(_ byte: UInt8, _ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {

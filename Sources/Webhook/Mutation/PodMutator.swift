@@ -16,11 +16,20 @@ public enum PodMutator {
         pod: JSONValue, namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
         storageClasses: StorageClassIndex, keys: CompatibilityKeys
     ) -> PodMutation {
+        mutate(pod: pod, references: PodClaimReference.all(in: pod), namespaceLabels: namespaceLabels, claims: claims, storageClasses: storageClasses, keys: keys)
+    }
+
+    /// ``mutate(pod:namespaceLabels:claims:storageClasses:keys:)`` with the pod's claim
+    /// references already read (the webhook reads them once to look the claims up).
+    static func mutate(
+        pod: JSONValue, references: [PodClaimReference], namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
+        storageClasses: StorageClassIndex, keys: CompatibilityKeys
+    ) -> PodMutation {
         guard namespaceLabels[keys.namespaceLabel] == "true" else { return PodMutation(outcome: .namespaceNotOptedIn) }
 
         var requests = VolumeGroupRequests()
         var boundClaim: String?
-        for reference in PodClaimReference.all(in: pod) {
+        for reference in references {
             switch reference {
             case .persistentVolumeClaim(let claimName):
                 guard let claim = claims[claimName] else { return PodMutation(outcome: .claimMissing(claimName)) }

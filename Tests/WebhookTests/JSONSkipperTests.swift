@@ -1,0 +1,64 @@
+@testable import Kube
+import Testing
+@testable import Webhook
+
+/// The skipper walks strings eight bytes at a time; whatever the position of a quote, an escape or
+/// a control character within those eight, it must end each string exactly where JSON says.
+@Suite("JSONSkipper")
+struct JSONSkipperTests {
+    /// `["<text>",7]` skipped from the string: where the index lands (the comma is at
+    /// `text.count + 3`), or why the skip failed.
+    func skipFirst(_ text: [UInt8]) -> Result<Int, JSONError> {
+        let document = Array("[\"".utf8) + text + Array("\",7]".utf8)
+        return document.withUnsafeBytes { bytes in
+            var scanner = JSONScanner(bytes, index: 1)
+            do throws(JSONError) {
+                _ = try JSONSkipper.skipString(&scanner)
+                return .success(scanner.index)
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    @Test("escapes, multi-byte characters and control characters at every offset of a 24-byte string")
+    func everyOffset() throws {
+        let filler = UInt8(ascii: "a")
+        for length in 0...24 {
+            let plain = [UInt8](repeating: filler, count: length)
+            #expect(try skipFirst(plain).get() == length + 3, "plain string of \(length)")
+            for offset in 0...length {
+                for accepted in [Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\u0022"#.utf8), Array("é€😀".utf8), [0x7F], [0x20]] {
+                    var text = plain
+                    text.insert(contentsOf: accepted, at: offset)
+                    #expect((try? skipFirst(text).get()) == text.count + 3, "\(accepted) at \(offset) of \(length)")
+                }
+                for rejected: UInt8 in [0x00, 0x01, 0x09, 0x0A, 0x1F] {
+                    var text = plain
+                    text.insert(rejected, at: offset)
+                    guard case .failure(let error) = skipFirst(text) else {
+                        Issue.record("control character \(rejected) at \(offset) of \(length) accepted")
+                        continue
+                    }
+                    #expect(error.offset == 2 + offset, "\(error)")
+                }
+            }
+        }
+    }
+
+    @Test("the eight-byte test flags exactly the words holding a quote, a backslash or a control character")
+    func wordTest() {
+        for special: UInt8 in [0x22, 0x5C, 0x00, 0x1F] {
+            for position in 0..<8 {
+                var bytes = [UInt8](repeating: 0x7E, count: 8)
+                bytes[position] = special
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(JSONSkipper.mayBeSpecial(word), "\(special) at \(position)")
+            }
+        }
+        for byte: UInt8 in [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xFF] {
+            let word = [UInt8](repeating: byte, count: 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            #expect(!JSONSkipper.mayBeSpecial(word), "\(byte)")
+        }
+    }
+}
