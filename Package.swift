@@ -147,6 +147,12 @@ let package = Package(
             exclude: ["run.sh"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "webhook-review-bench",
+            dependencies: ["Webhook", "Kube", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/webhook-review",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [

@@ -46,19 +46,25 @@ struct JSONSkipperTests {
         }
     }
 
-    @Test("the eight-byte test flags exactly the words holding a quote, a backslash or a control character")
+    @Test("the eight-byte test finds the first quote, backslash or control character of a word, and passes words without one")
     func wordTest() {
+        func word(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
         for special: UInt8 in [0x22, 0x5C, 0x00, 0x1F] {
             for position in 0..<8 {
                 var bytes = [UInt8](repeating: 0x7E, count: 8)
                 bytes[position] = special
-                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-                #expect(JSONSkipper.mayBeSpecial(word), "\(special) at \(position)")
+                #expect(JSONSkipper.specialMask(word(bytes)).trailingZeroBitCount / 8 == position, "\(special) at \(position)")
+                // A second one after it (and the borrow it may cause) does not hide the first.
+                for later in (position + 1)..<8 {
+                    var two = bytes
+                    two[later] = 0x00
+                    #expect(JSONSkipper.specialMask(word(two)).trailingZeroBitCount / 8 == position, "\(special) at \(position), 0 at \(later)")
+                }
             }
         }
         for byte: UInt8 in [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xFF] {
-            let word = [UInt8](repeating: byte, count: 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-            #expect(!JSONSkipper.mayBeSpecial(word), "\(byte)")
+            #expect(JSONSkipper.specialMask(word([UInt8](repeating: byte, count: 8))) == 0, "\(byte)")
         }
+        #expect(JSONSkipper.specialMask(word(Array("abcdefgh".utf8))) == 0)
     }
 }

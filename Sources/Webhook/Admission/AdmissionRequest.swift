@@ -40,20 +40,21 @@ public struct AdmissionRequest: Sendable {
 
     /// Reads an AdmissionReview already parsed.
     public init(review: JSONValue) throws(AdmissionReviewError) {
-        guard review.objectValue != nil else { throw .notAnObject(review.typeName) }
+        guard case .object(let review) = review else { throw .notAnObject(review.typeName) }
         guard let apiVersion = review["apiVersion"]?.stringValue, Self.supportedAPIVersions.contains(apiVersion) else {
             throw .unsupportedAPIVersion(review["apiVersion"]?.stringValue ?? review["apiVersion"].map { $0.jsonString })
         }
         guard review["kind"]?.stringValue == "AdmissionReview" else {
             throw .wrongKind(review["kind"]?.stringValue ?? review["kind"].map { $0.jsonString })
         }
-        guard let request = review["request"], request.objectValue != nil else { throw .missingRequest }
+        guard case .object(let request)? = review["request"] else { throw .missingRequest }
         guard let uid = request["uid"]?.stringValue, !uid.isEmpty else { throw .missingUID }
         self.apiVersion = apiVersion
         self.uid = uid
         operation = request["operation"]?.stringValue
-        kind = request["kind"]?["kind"]?.stringValue
-        group = request["kind"]?["group"]?.stringValue
+        let kindMembers = request["kind"]?.objectValue
+        kind = kindMembers?["kind"]?.stringValue
+        group = kindMembers?["group"]?.stringValue
         subResource = request["subResource"]?.stringValue
         namespace = request["namespace"]?.stringValue
         name = request["name"]?.stringValue
@@ -63,7 +64,7 @@ public struct AdmissionRequest: Sendable {
 
     /// Why `object` is not a Pod this webhook can judge, or nil when it is one.
     public var notAPodReason: String? {
-        guard let object, object.objectValue != nil else {
+        guard case .object(let object)? = object else {
             return "request.object is \(self.object.map { "a JSON \($0.typeName)" } ?? "missing"), not a Pod"
         }
         if let kind, kind != "Pod" || !(group ?? "").isEmpty {
@@ -73,7 +74,7 @@ public struct AdmissionRequest: Sendable {
         if let objectKind = object["kind"]?.stringValue, objectKind != "Pod" {
             return "request.object is a \(objectKind), not a Pod"
         }
-        if object["spec"]?.objectValue == nil {
+        guard case .object? = object["spec"] else {
             return "request.object has no spec, so it is not a Pod"
         }
         return nil

@@ -36,17 +36,24 @@ enum JSONSkipper {
         }
     }
 
-    /// `bytes[index]` is the opening quote. Eight bytes at a time while none of them can end the
-    /// string, escape or be a control character (most of a pod's strings), then byte by byte.
+    /// `bytes[index]` is the opening quote. Eight bytes at a time: a word with none of the bytes
+    /// that matter (most of a pod's strings are plain) is passed whole, otherwise the scan jumps to
+    /// the first byte that matters; the last few bytes of the input go one by one.
     private static func skipString(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {
         var position = index + 1
         defer { index = position }
         let count = bytes.count
         while true {
-            while position &+ 8 <= count, !mayBeSpecial(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
-                position &+= 8
+            if position &+ 8 <= count {
+                let mask = specialMask(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                if mask == 0 {
+                    position &+= 8
+                    continue
+                }
+                position &+= mask.trailingZeroBitCount &>> 3
+            } else if position >= count {
+                break
             }
-            guard position < count else { break }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
@@ -63,16 +70,17 @@ enum JSONSkipper {
         throw JSONError(offset: count, message: "unterminated string")
     }
 
-    /// Whether any of the eight bytes in `word` is a quote, a backslash or below 0x20 (exact:
-    /// false means none is). The classic "has a byte less than n" and "has a zero byte" tests.
+    /// The high bit of each byte of `word` (read little-endian) that is a quote, a backslash or
+    /// below 0x20: the classic "has a zero byte" and "has a byte less than n" tests. The lowest
+    /// bit set is always exact (a byte above it may be flagged by a borrow), so the first byte
+    /// that matters is at `trailingZeroBitCount / 8`; zero means none matters.
     @inline(__always)
-    static func mayBeSpecial(_ word: UInt64) -> Bool {
+    static func specialMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
-        let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
-        return found & highs != 0
+        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)) & highs
     }
 
     private static func expect(_ byte: UInt8, _ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {

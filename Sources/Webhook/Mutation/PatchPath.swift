@@ -20,10 +20,12 @@ enum PatchPath {
     }
 
     private static func append(_ token: String, to path: inout String) {
-        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else {
-            path.append(token)
-            return
-        }
+        path.append(escape(token))
+    }
+
+    /// One token escaped (`~` as `~0`, `/` as `~1`).
+    static func escape(_ token: String) -> String {
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
         var escaped: [UInt8] = []
         escaped.reserveCapacity(token.utf8.count + 4)
         for byte in token.utf8 {
@@ -33,6 +35,6 @@ enum PatchPath {
             default: escaped.append(byte)
             }
         }
-        path.append(String(decoding: escaped, as: UTF8.self))
+        return String(decoding: escaped, as: UTF8.self)
     }
 }

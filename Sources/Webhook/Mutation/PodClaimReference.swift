@@ -13,13 +13,13 @@ public enum PodClaimReference: Sendable, Hashable {
     /// Every claim reference in `pod` (a Pod object), in volume order. Volumes of other kinds
     /// (emptyDir, configMap, hostPath, ...) are skipped.
     public static func all(in pod: JSONValue) -> [PodClaimReference] {
-        guard let volumes = pod["spec"]?["volumes"]?.arrayValue else { return [] }
+        guard case .array(let volumes)? = pod["spec"]?["volumes"] else { return [] }
         var references: [PodClaimReference] = []
-        for volume in volumes {
+        for case .object(let volume) in volumes {
             if let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claimName.isEmpty {
                 references.append(.persistentVolumeClaim(claimName: claimName))
-            } else if let template = volume["ephemeral"]?["volumeClaimTemplate"], template.objectValue != nil {
-                let spec = template["spec"]
+            } else if let template = volume["ephemeral"]?["volumeClaimTemplate"]?.objectValue {
+                let spec = template["spec"]?.objectValue
                 let size = spec?["resources"]?["requests"]?["storage"].flatMap(Self.quantity)
                 references.append(.ephemeral(
                     volumeName: volume["name"]?.stringValue ?? "",

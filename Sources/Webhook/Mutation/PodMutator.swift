@@ -50,20 +50,22 @@ public enum PodMutator {
             }
         }
 
+        let spec = pod["spec"]?.objectValue
+        let firstContainer = spec?["containers"]?[0]?.objectValue
         let capacity: CapacityDecision
         if let boundClaim {
             capacity = .claimBound(boundClaim)
-        } else if let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty {
+        } else if let node = spec?["nodeName"]?.stringValue, !node.isEmpty {
             capacity = .nodeAssigned(node)
         } else if requests.isEmpty {
             capacity = .noLocalClaims
-        } else if pod["spec"]?["containers"]?[0]?.objectValue == nil {
+        } else if firstContainer == nil {
             capacity = .noContainer
         } else {
             capacity = .routed(requests)
         }
 
-        var patch = PodPatchBuilder(pod: pod)
+        var patch = PodPatchBuilder(pod: pod, metadata: pod["metadata"]?.objectValue, firstContainer: firstContainer)
         // Only an absent annotation is set: an explicit "false" (or anything else) is the user's.
         patch.setAnnotation(keys.migrationAnnotation, to: "true", overwrite: false)
         if case .routed(let requests) = capacity {

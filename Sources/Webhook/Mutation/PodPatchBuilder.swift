@@ -6,18 +6,33 @@ public import Kube
 /// the members that change, so fields Rebound's models do not know can never be lost.
 public struct PodPatchBuilder: Sendable {
     public let pod: JSONValue
+    /// The parts of `pod` the builder reads, looked up once.
+    private let hasMetadata: Bool
+    private let annotations: JSONObject?
+    private let firstContainer: JSONObject?
     private var annotationOperations: [JSONPatchOperation] = []
     /// Annotations to add when the pod has no annotation map: one `add` creates the map.
     private var newAnnotations = JSONObject()
     private var resourceOperations: [JSONPatchOperation] = []
 
-    public init(pod: JSONValue) { self.pod = pod }
+    public init(pod: JSONValue) {
+        let metadata = pod["metadata"]?.objectValue
+        self.init(pod: pod, metadata: metadata, firstContainer: pod["spec"]?["containers"]?[0]?.objectValue)
+    }
+
+    /// With the pod's metadata and first container already looked up.
+    init(pod: JSONValue, metadata: JSONObject?, firstContainer: JSONObject?) {
+        self.pod = pod
+        hasMetadata = metadata != nil
+        annotations = metadata?["annotations"]?.objectValue
+        self.firstContainer = firstContainer
+    }
 
     /// The operations so far: annotations first, then resources.
     public var operations: [JSONPatchOperation] {
         var result: [JSONPatchOperation] = []
         if !newAnnotations.isEmpty {
-            if pod["metadata"]?.objectValue == nil {
+            if !hasMetadata {
                 result.append(JSONPatchOperation(op: .add, path: "/metadata", value: .object(["annotations": .object(newAnnotations)])))
             } else {
                 result.append(JSONPatchOperation(op: .add, path: "/metadata/annotations", value: .object(newAnnotations)))
@@ -32,7 +47,7 @@ public struct PodPatchBuilder: Sendable {
     public mutating func setAnnotation(
         _ key: String, to value: String, overwrite: Bool, isCurrent: (String) -> Bool = { _ in false }
     ) {
-        guard let annotations = pod["metadata"]?["annotations"]?.objectValue else {
+        guard let annotations else {
             newAnnotations[key] = .string(value)
             return
         }
@@ -50,26 +65,26 @@ public struct PodPatchBuilder: Sendable {
     /// the pod has no container.
     @discardableResult
     public mutating func setFirstContainerResource(_ name: String, to amount: Int64) -> Bool {
-        guard let container = pod["spec"]?["containers"]?[0], container.objectValue != nil else { return false }
+        guard let container = firstContainer else { return false }
         let base = "/spec/containers/0/resources"
         let quantity = JSONValue.string(String(amount))
-        guard let resources = container["resources"], resources.objectValue != nil else {
+        guard let resources = container["resources"]?.objectValue else {
             resourceOperations.append(JSONPatchOperation(op: .add, path: base, value: ["requests": .object([name: quantity]), "limits": .object([name: quantity])]))
             return true
         }
-        let wanted = Quantity(amount)
+        let token = PatchPath.escape(name)
         for field in ["requests", "limits"] {
-            guard let list = resources[field], list.objectValue != nil else {
-                resourceOperations.append(JSONPatchOperation(op: .add, path: PatchPath.make(base, field), value: .object([name: quantity])))
+            guard let list = resources[field]?.objectValue else {
+                resourceOperations.append(JSONPatchOperation(op: .add, path: base + "/" + field, value: .object([name: quantity])))
                 continue
             }
             guard let existing = list[name] else {
-                resourceOperations.append(JSONPatchOperation(op: .add, path: PatchPath.make(PatchPath.make(base, field), name), value: quantity))
+                resourceOperations.append(JSONPatchOperation(op: .add, path: base + "/" + field + "/" + token, value: quantity))
                 continue
             }
             // "2", "2000m" and 2 are the same amount: only a different amount is replaced.
-            if PodClaimReference.quantity(existing)?.nanos == wanted.nanos { continue }
-            resourceOperations.append(JSONPatchOperation(op: .replace, path: PatchPath.make(PatchPath.make(base, field), name), value: quantity))
+            if PodClaimReference.quantity(existing)?.nanos == Quantity(amount).nanos { continue }
+            resourceOperations.append(JSONPatchOperation(op: .replace, path: base + "/" + field + "/" + token, value: quantity))
         }
         return true
     }
