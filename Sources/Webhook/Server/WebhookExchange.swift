@@ -23,7 +23,7 @@ struct WebhookExchange: Sendable {
 
     /// - Parameter target: the request target; kube-apiserver appends `?timeout=10s` to the path.
     func answer(target: String, isPost: Bool, body: ByteBuffer, tooLarge: Bool, started: ContinuousClock.Instant) -> Outcome {
-        let requestPath = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
+        let requestPath = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
         guard requestPath == path else {
             return .now(Self.text(404, "no such path \(requestPath); the admission webhook serves POST \(path)\n"))
         }

@@ -28,6 +28,8 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
     private var held = CircularBuffer<HTTPServerRequestPart>()
     /// The connection is closing (the client asked, or its request could not be parsed).
     private var closing = false
+    /// The server is shutting down: the response under way is the last.
+    private var quiescing = false
 
     init(exchange: WebhookExchange) {
         self.exchange = exchange
@@ -89,7 +91,7 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
     }
 
     private func write(_ response: WebhookExchange.Response, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let keepAlive = head.isKeepAlive
+        let keepAlive = head.isKeepAlive && !quiescing
         var buffer = context.channel.allocator.buffer(capacity: 160 + response.body.count)
         Self.writeHead(status: response.status, version: head.version, contentType: response.contentType, contentLength: response.body.count,
                        extraHeaders: response.extraHeaders, keepAlive: keepAlive, into: &buffer)
@@ -127,6 +129,20 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
             buffer.writeString("connection: keep-alive\r\n")
         }
         buffer.writeString("\r\n")
+    }
+
+    /// On shutdown an idle connection closes at once; one with a request under way closes after
+    /// its response, which says `connection: close`.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        quiescing = true
+        if incoming == nil, !answering {
+            closing = true
+            context.close(promise: nil)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

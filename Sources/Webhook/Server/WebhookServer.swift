@@ -120,7 +120,7 @@ public struct WebhookServer: Service {
         do {
             // Before TLS, so a handshake that never completes counts as idle too.
             try channel.pipeline.syncOperations.addHandlers([
-                IdleStateHandler(allTimeout: idle), IdleConnectionCloser(), NIOSSLServerHandler(context: sslContext),
+                IdleStateHandler(allTimeout: .nanoseconds(idle.nanoseconds / 2)), IdleConnectionCloser(), NIOSSLServerHandler(context: sslContext),
             ])
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
@@ -133,9 +133,9 @@ public struct WebhookServer: Service {
                     // Streams are served on the connection's pipeline, without a channel each.
                     let management = NIOHTTP2ServerConnectionManagementHandler(
                         eventLoop: channel.eventLoop,
-                        configuration: .init(maxIdleTime: .nanoseconds(idle.nanoseconds / 2), maxAge: nil, maxGraceTime: grace, keepalive: nil))
+                        configuration: .init(maxIdleTime: nil, maxAge: nil, maxGraceTime: grace, keepalive: nil))
                     try channel.pipeline.syncOperations.addHandlers([
-                        NIOHTTP2Handler(mode: .server), management, WebhookHTTP2Handler(exchange: exchange),
+                        NIOHTTP2Handler(mode: .server), HTTP2IdleGoAway(), management, WebhookHTTP2Handler(exchange: exchange),
                     ])
                 }
             },
