@@ -162,6 +162,48 @@ struct TLSServerTests {
         #expect(closedAfter >= 0.5, "closed after \(closedAfter) s, before the idle timeout")
     }
 
+    /// An HTTP/2 client (Python's ssl, ALPN h2) that opens a connection, sends the preface and an
+    /// empty SETTINGS, then only listens: prints `GOAWAY <seconds>` and `CLOSED <seconds>`.
+    static let idleHTTP2Client = """
+        import socket, ssl, sys, time
+        context = ssl.create_default_context(cafile=sys.argv[2])
+        context.set_alpn_protocols(["h2"])
+        sock = context.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+        assert sock.selected_alpn_protocol() == "h2", sock.selected_alpn_protocol()
+        sock.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+        start, pending = time.time(), b""
+        sock.settimeout(10)
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                print(f"CLOSED {time.time() - start:.2f}")
+                break
+            pending += data
+            while len(pending) >= 9 and len(pending) >= 9 + int.from_bytes(pending[:3], "big"):
+                length = int.from_bytes(pending[:3], "big")
+                if pending[3] == 7:
+                    print(f"GOAWAY {time.time() - start:.2f}")
+                pending = pending[9 + length:]
+        """
+
+    @Test("an idle HTTP/2 connection is sent GOAWAY at half the idle timeout and closed by the full timeout")
+    func idleHTTP2GoAway() async throws {
+        let webhook = try await RunningWebhook.start(idleTimeout: .milliseconds(1200))
+        do {
+            let client = try await run("/usr/bin/env", ["python3", "-c", Self.idleHTTP2Client, String(webhook.port), ca], timeout: .seconds(30))
+            let goAway = client.output.firstMatch(of: #/GOAWAY ([0-9.]+)/#).flatMap { Double($0.output.1) }
+            let closed = client.output.firstMatch(of: #/CLOSED ([0-9.]+)/#).flatMap { Double($0.output.1) }
+            let sentAt = try #require(goAway, "no GOAWAY: \(client.output)")
+            let closedAt = try #require(closed, "not closed within 10 s: \(client.output)")
+            #expect(sentAt >= 0.5, "GOAWAY after \(sentAt) s, before half the idle timeout")
+            #expect(closedAt >= sentAt && closedAt <= 5, "closed after \(closedAt) s")
+        } catch {
+            await webhook.stop()
+            throw error
+        }
+        await webhook.stop()
+    }
+
     @Test("wrong path, wrong method and a body over the limit get clear answers")
     func badRequests() async throws {
         try await withTemporaryDirectory { directory in
