@@ -28,6 +28,8 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
     private var held = CircularBuffer<HTTPServerRequestPart>()
     /// The connection is closing (the client asked, or its request could not be parsed).
     private var closing = false
+    /// A flush is scheduled for the end of this event-loop iteration.
+    private var flushPending = false
     /// The server is shutting down: the response under way is the last.
     private var quiescing = false
 
@@ -97,11 +99,25 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
                        extraHeaders: response.extraHeaders, keepAlive: keepAlive, into: &buffer)
         buffer.writeBytes(response.body)
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            flushAtEndOfTick(context: context)
         } else {
             closing = true
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Flushes once the event loop has handled every connection that was ready, instead of at
+    /// once: under load the responses of one loop iteration then leave together, and a client
+    /// waiting on many connections wakes once for them instead of once each (with one flush per
+    /// response, the load generator in the benchmark spent 8 µs more per request being woken).
+    private func flushAtEndOfTick(context: ChannelHandlerContext) {
+        guard !flushPending else { return }
+        flushPending = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushPending = false
+            context.flush()
         }
     }
 
