@@ -135,7 +135,9 @@ public struct WebhookServer: Service {
                         eventLoop: channel.eventLoop,
                         configuration: .init(maxIdleTime: nil, maxAge: nil, maxGraceTime: grace, keepalive: nil))
                     try channel.pipeline.syncOperations.addHandlers([
-                        NIOHTTP2Handler(mode: .server), HTTP2IdleGoAway(), management, WebhookHTTP2Handler(exchange: exchange),
+                        // The idle translator sits before NIOHTTP2Handler, which passes its event on,
+                        // so it never sees the stream events NIOHTTP2Handler emits for every request.
+                        HTTP2IdleGoAway(), NIOHTTP2Handler(mode: .server), management, WebhookHTTP2Handler(exchange: exchange),
                     ])
                 }
             },
