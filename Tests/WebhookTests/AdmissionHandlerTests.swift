@@ -124,11 +124,10 @@ struct AdmissionHandlerTests {
     func subsetParsing() async throws {
         let claims = [claim("data-my-cluster-mysql-0", size: "1Gi", storageClass: "csi-carina-sc")]
         let request = try AdmissionRequest(parsing: admissionReview(pod: statefulSetPod()).serialized())
-        let object = try #require(request.object)
-        #expect(object["status"] == nil && object["spec"]?["tolerations"] == nil)
-        #expect(object["spec"]?["containers"]?.arrayValue?.count == 1)
-        #expect(object["spec"]?["containers"]?[0]?["env"] == nil)
-        #expect(object["spec"]?["volumes"] == [["name": "data", "persistentVolumeClaim": ["claimName": "data-my-cluster-mysql-0"]], ["name": "config"], ["name": "kube-api-access-x7k2p"]])
+        let pod = try #require(request.pod)
+        #expect(pod == PodFacts(pod: statefulSetPod()))
+        #expect(pod.claims == [.persistentVolumeClaim(claimName: "data-my-cluster-mysql-0")])
+        #expect(pod.metadata?.generateName == "my-cluster-mysql-" && pod.firstContainer?.resources?["limits"] != nil)
         let whole = PodMutator.mutate(
             pod: statefulSetPod(), namespaceLabels: optedIn, claims: ["data-my-cluster-mysql-0": claims[0]],
             storageClasses: StorageClassIndex(allClasses), keys: CompatibilityKeys())
@@ -142,6 +141,26 @@ struct AdmissionHandlerTests {
         var text = admissionReview(pod: statefulSetPod()).jsonString
         text = text.replacingOccurrences(of: #""dnsPolicy":"ClusterFirst""#, with: #""dnsPolicy":ClusterFirst"#)
         #expect(await handler().review(Array(text.utf8)).httpStatus == 400)
+    }
+
+    @Test("the pod's facts read from the review's bytes equal those of the pod parsed whole", arguments: [
+        // Ephemeral volumes, non-object entries, an empty claim name, a bound node, annotations.
+        #"{"kind":"Pod","metadata":{"name":"a","namespace":"n","annotations":{"x/y":"1","z":{"nested":[1,2]}}},"spec":{"nodeName":"node-1","volumes":[7,{"name":"e","ephemeral":{"volumeClaimTemplate":{"spec":{"storageClassName":"csi-carina-sc","resources":{"requests":{"storage":"3Gi"}}}}}},{"name":"p","persistentVolumeClaim":{"claimName":""}},{"name":"q","persistentVolumeClaim":{"claimName":"data"}}],"containers":[{"name":"c","resources":{"requests":{"cpu":"1"}}},{"name":"d"}]}}"#,
+        // Repeated members: the last one counts.
+        #"{"spec":{"volumes":[{"persistentVolumeClaim":{"claimName":"first"}}],"volumes":[{"persistentVolumeClaim":{"claimName":"second"}}]},"metadata":{"name":"one"},"metadata":{"generateName":"two-"}}"#,
+        #"{"spec":{"nodeName":"x","containers":[{"resources":{}}]},"spec":{"containers":[{"name":"no-resources"}]}}"#,
+        // Members of the wrong type.
+        #"{"kind":5,"metadata":[],"spec":{"volumes":{},"containers":[[]],"nodeName":null}}"#,
+        #"{"metadata":{"annotations":"none","name":null},"spec":"none"}"#,
+        #"{}"#,
+        // Escaped member names are the same names.
+        #"{"\u006bind":"Pod","sp\u0065c":{"c\u006fntainers":[{"resources":{"limits":{"a":"1"}}}]}}"#,
+    ])
+    func factsFromBytes(pod text: String) throws {
+        let whole = try JSONValue(parsing: Array(text.utf8))
+        let review = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","object":"# + text + "}}"
+        let request = try AdmissionRequest(parsing: Array(review.utf8))
+        #expect(request.pod == PodFacts(pod: whole), "\(text)")
     }
 
     @Test("a missing claim is admitted unchanged")

@@ -30,12 +30,13 @@ public struct JSONScanner {
 
     public var isAtEnd: Bool { index >= bytes.count }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
+    @inlinable
     public func error(_ message: String) -> JSONError { JSONError(offset: index, message: message) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -46,7 +47,7 @@ public struct JSONScanner {
     }
 
     /// Skips whitespace, then consumes `byte` or throws.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func expect(_ byte: UInt8) throws(JSONError) {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == byte else {
@@ -56,7 +57,7 @@ public struct JSONScanner {
     }
 
     /// Skips whitespace and consumes `byte` if it is next.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func consume(_ byte: UInt8) -> Bool {
         skipWhitespace()
         if index < bytes.count, bytes[index] == byte {
@@ -66,6 +67,7 @@ public struct JSONScanner {
         return false
     }
 
+    @usableFromInline
     func describeHere() -> String {
         guard index < bytes.count else { return ", found end of input" }
         return ", found '\(Character(Unicode.Scalar(bytes[index])))'"

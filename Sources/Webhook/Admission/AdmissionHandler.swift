@@ -85,8 +85,8 @@ public struct AdmissionHandler: Sendable {
                 status: .init(code: 400, reason: "BadRequest", message: reason))
             return .answered(record(answer(request, response, .invalid), since: started))
         }
-        let pod = request.object ?? .emptyObject
-        let namespace = request.namespace ?? pod["metadata"]?["namespace"]?.stringValue ?? ""
+        let pod = request.pod ?? PodFacts()
+        let namespace = request.namespace ?? pod.metadata?.namespace ?? ""
         do {
             switch try step(pod: pod, namespace: namespace, fetched: FetchedObjects()) {
             case .decided(let mutation):
@@ -103,7 +103,7 @@ public struct AdmissionHandler: Sendable {
     public func finish(_ pending: PendingReview) async -> Answer {
         var pending = pending
         let request = pending.request
-        let pod = request.object ?? .emptyObject
+        let pod = request.pod ?? PodFacts()
         while true {
             do {
                 let fetched = try await lookups.fetch(pending.missing)
@@ -154,7 +154,7 @@ public struct AdmissionHandler: Sendable {
 
     /// Gathers the namespace labels, claims and classes from memory (and what was fetched), then
     /// asks ``PodMutator``; or names the first object memory does not hold.
-    func step(pod: JSONValue, namespace: String, fetched: FetchedObjects) throws(LookupError) -> Step {
+    func step(pod: PodFacts, namespace: String, fetched: FetchedObjects) throws(LookupError) -> Step {
         let labels: [String: String]
         if let known = fetched.namespaces[namespace] {
             labels = known ?? [:]
@@ -167,7 +167,7 @@ public struct AdmissionHandler: Sendable {
             }
         }
         guard labels[keys.namespaceLabel] == "true" else { return .decided(PodMutation(outcome: .namespaceNotOptedIn)) }
-        let references = PodClaimReference.all(in: pod)
+        let references = pod.claims
         var claims: [String: PersistentVolumeClaim] = [:]
         // The first missing claim decides the outcome; later ones need not be looked up.
         gathering: for case .persistentVolumeClaim(let name) in references where claims[name] == nil {
@@ -183,12 +183,12 @@ public struct AdmissionHandler: Sendable {
             }
         }
         let classes = references.isEmpty ? StorageClassIndex([]) : try lookups.storageClasses()
-        return .decided(PodMutator.mutate(pod: pod, references: references, namespaceLabels: labels, claims: claims, storageClasses: classes, keys: keys))
+        return .decided(PodMutator.mutate(facts: pod, namespaceLabels: labels, claims: claims, storageClasses: classes, keys: keys))
     }
 
     // MARK: Answering
 
-    private func complete(_ request: AdmissionRequest, pod: JSONValue, namespace: String, _ mutation: PodMutation) -> Answer {
+    private func complete(_ request: AdmissionRequest, pod: PodFacts, namespace: String, _ mutation: PodMutation) -> Answer {
         let result: WebhookResult = mutation.outcome == .patched ? (request.dryRun ? .dryRun : .patched) : .unchanged
         if logger.logLevel <= .debug || mutation.outcome.isNoteworthy {
             var metadata: Logger.Metadata = [
@@ -201,7 +201,7 @@ public struct AdmissionHandler: Sendable {
         return answer(request, AdmissionResponse(uid: request.uid, patch: mutation.operations), result)
     }
 
-    private func degraded(_ request: AdmissionRequest, pod: JSONValue, namespace: String, _ error: LookupError) -> Answer {
+    private func degraded(_ request: AdmissionRequest, pod: PodFacts, namespace: String, _ error: LookupError) -> Answer {
         metrics.recordDegraded(error.reason)
         logger.warning("admitted a pod unchanged because of a lookup failure", metadata: [
             "pod": "\(Self.describe(pod, namespace: namespace))", "reason": "\(error.reason.rawValue)", "error": "\(error.message)",
@@ -220,10 +220,9 @@ public struct AdmissionHandler: Sendable {
     }
 
     /// `namespace/name`, or `namespace/generateName*` for pods from templates, which have no name yet.
-    static func describe(_ pod: JSONValue, namespace: String) -> String {
-        let metadata = pod["metadata"]
-        if let name = metadata?["name"]?.stringValue, !name.isEmpty { return "\(namespace)/\(name)" }
-        return "\(namespace)/\(metadata?["generateName"]?.stringValue ?? "")*"
+    static func describe(_ pod: PodFacts, namespace: String) -> String {
+        if let name = pod.metadata?.name, !name.isEmpty { return "\(namespace)/\(name)" }
+        return "\(namespace)/\(pod.metadata?.generateName ?? "")*"
     }
 }
 

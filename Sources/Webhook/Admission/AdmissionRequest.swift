@@ -1,10 +1,9 @@
 public import Kube
 
-/// The parts of an AdmissionReview's `request` the webhook reads. `object` is the API server's
-/// own JSON of the pod, never a re-encoded model, so the patch is computed against exactly that
-/// document; when read from bytes it holds only the members the decision looks at (name,
-/// namespace, annotations, the volumes' claim references, `nodeName`, the first container's name
-/// and resources).
+/// The parts of an AdmissionReview's `request` the webhook reads. The pod is kept as
+/// ``PodFacts``, taken from the API server's own JSON (never a re-encoded model), so the patch is
+/// computed against exactly that document: name, namespace, annotations, the volumes' claim
+/// references, `nodeName` and the first container's resources.
 public struct AdmissionRequest: Sendable {
     /// The AdmissionReview versions the webhook answers, each in its own version.
     public static let supportedAPIVersions: Set<String> = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
@@ -23,23 +22,32 @@ public struct AdmissionRequest: Sendable {
     public var namespace: String?
     /// The object's name; often empty on CREATE (pods from templates use `generateName`).
     public var name: String?
-    public var object: JSONValue?
+    /// The facts of `request.object` when it is a JSON object.
+    public var pod: PodFacts?
+    /// The JSON type of `request.object` (`"string"`, `"array"`, ...), nil when it is missing.
+    public var objectType: String?
     public var dryRun: Bool
 
     /// Reads an AdmissionReview from its bytes, checking everything needed to answer it. The
     /// whole body must be valid JSON; only the members the webhook reads are kept.
     public init(parsing body: some Collection<UInt8>) throws(AdmissionReviewError) {
-        let review: JSONValue
+        let review: (value: JSONValue, pod: PodFacts?)
         do {
             review = try JSONSubset.admissionReview.read(body)
         } catch {
             throw .notJSON(error)
         }
-        try self.init(review: review)
+        try self.init(review: review.value, pod: review.pod)
     }
 
     /// Reads an AdmissionReview already parsed.
     public init(review: JSONValue) throws(AdmissionReviewError) {
+        try self.init(review: review, pod: nil)
+    }
+
+    /// `pod`: the facts of the object when the reader took them already (its place in `review`
+    /// then holds an empty object).
+    private init(review: JSONValue, pod: PodFacts?) throws(AdmissionReviewError) {
         guard case .object(let review) = review else { throw .notAnObject(review.typeName) }
         guard let apiVersion = review["apiVersion"]?.stringValue, Self.supportedAPIVersions.contains(apiVersion) else {
             throw .unsupportedAPIVersion(review["apiVersion"]?.stringValue ?? review["apiVersion"].map { $0.jsonString })
@@ -58,23 +66,27 @@ public struct AdmissionRequest: Sendable {
         subResource = request["subResource"]?.stringValue
         namespace = request["namespace"]?.stringValue
         name = request["name"]?.stringValue
-        object = request["object"]
+        let object = request["object"]
+        objectType = object?.typeName
+        if case .object? = object {
+            self.pod = pod ?? PodFacts(pod: object ?? .emptyObject)
+        }
         dryRun = request["dryRun"]?.boolValue ?? false
     }
 
     /// Why `object` is not a Pod this webhook can judge, or nil when it is one.
     public var notAPodReason: String? {
-        guard case .object(let object)? = object else {
-            return "request.object is \(self.object.map { "a JSON \($0.typeName)" } ?? "missing"), not a Pod"
+        guard let pod else {
+            return "request.object is \(objectType.map { "a JSON \($0)" } ?? "missing"), not a Pod"
         }
         if let kind, kind != "Pod" || !(group ?? "").isEmpty {
             let qualified = (group ?? "").isEmpty ? kind : "\(group ?? "")/\(kind)"
             return "request.kind is \(qualified), not Pod; the webhook configuration should send only pods"
         }
-        if let objectKind = object["kind"]?.stringValue, objectKind != "Pod" {
+        if let objectKind = pod.kind, objectKind != "Pod" {
             return "request.object is a \(objectKind), not a Pod"
         }
-        guard case .object? = object["spec"] else {
+        if !pod.hasSpec {
             return "request.object has no spec, so it is not a Pod"
         }
         return nil

@@ -39,6 +39,7 @@ enum JSONSkipper {
     /// `bytes[index]` is the opening quote. Eight bytes at a time: a word with none of the bytes
     /// that matter (most of a pod's strings are plain) is passed whole, otherwise the scan jumps to
     /// the first byte that matters; the last few bytes of the input go one by one.
+    @inline(__always)
     private static func skipString(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {
         var position = index + 1
         defer { index = position }
@@ -83,6 +84,7 @@ enum JSONSkipper {
         return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)) & highs
     }
 
+    @inline(__always)
     private static func expect(_ byte: UInt8, _ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {
         skipWhitespace(bytes, &index)
         guard index < bytes.count, bytes[index] == byte else {
@@ -91,6 +93,7 @@ enum JSONSkipper {
         index += 1
     }
 
+    @inline(__always)
     private static func consume(_ byte: UInt8, _ bytes: UnsafeRawBufferPointer, _ index: inout Int) -> Bool {
         skipWhitespace(bytes, &index)
         if index < bytes.count, bytes[index] == byte {

@@ -18,6 +18,9 @@ indirect enum JSONSubset: Sendable {
     case firstElement(JSONSubset)
     /// For an array, every element (each by the subset); any other value whole.
     case each(JSONSubset)
+    /// A Pod object, read into ``PodFacts`` (handed back beside the tree, where it stands as an
+    /// empty object); any other value whole.
+    case pod
 
     /// ``object(_:)`` written as a dictionary literal.
     static func members(_ members: KeyValuePairs<String, JSONSubset>) -> JSONSubset {
@@ -30,48 +33,49 @@ indirect enum JSONSubset: Sendable {
         "request": .members([
             "uid": .all, "operation": .all, "kind": .members(["group": .all, "kind": .all]), "subResource": .all,
             "namespace": .all, "name": .all, "dryRun": .all,
-            "object": .members([
-                "apiVersion": .all, "kind": .all,
-                "metadata": .members(["name": .all, "generateName": .all, "namespace": .all, "annotations": .all]),
-                "spec": .members([
-                    "volumes": .each(.members([
-                        "name": .all,
-                        "persistentVolumeClaim": .members(["claimName": .all]),
-                        "ephemeral": .members(["volumeClaimTemplate": .members(["spec": .members([
-                            "storageClassName": .all, "resources": .members(["requests": .members(["storage": .all])]),
-                        ])])]),
-                    ])),
-                    "nodeName": .all,
-                    "containers": .firstElement(.members(["name": .all, "resources": .all])),
-                ]),
-            ]),
+            "object": .pod,
         ]),
     ])
 
-    /// Reads one document; trailing data other than whitespace is an error.
-    func read(_ bytes: some Collection<UInt8>) throws(JSONError) -> JSONValue {
-        let result: Result<JSONValue, JSONError> = bytes.withContiguousStorageIfAvailable { buffer in
+    /// Reads one document; trailing data other than whitespace is an error. `pod` holds the facts
+    /// of the pod a ``pod`` subset met, if any.
+    func read(_ bytes: some Collection<UInt8>) throws(JSONError) -> (value: JSONValue, pod: PodFacts?) {
+        let result: Result<(value: JSONValue, pod: PodFacts?), JSONError> = bytes.withContiguousStorageIfAvailable { buffer in
             read(UnsafeRawBufferPointer(buffer))
         } ?? Array(bytes).withUnsafeBytes { read($0) }
         return try result.get()
     }
 
-    private func read(_ buffer: UnsafeRawBufferPointer) -> Result<JSONValue, JSONError> {
+    private func read(_ buffer: UnsafeRawBufferPointer) -> Result<(value: JSONValue, pod: PodFacts?), JSONError> {
         var scanner = JSONScanner(buffer)
+        var pod: PodFacts?
         do {
-            let value = try read(&scanner, depth: 0)
+            let value = try read(&scanner, depth: 0, pod: &pod)
             try scanner.expectEnd()
-            return .success(value)
+            return .success((value, pod))
         } catch {
             return .failure(error)
         }
     }
 
+    /// Reads the value at the scanner's position; a ``pod`` subset within it is not expected.
     func read(_ scanner: inout JSONScanner, depth: Int) throws(JSONError) -> JSONValue {
+        var pod: PodFacts?
+        return try read(&scanner, depth: depth, pod: &pod)
+    }
+
+    func read(_ scanner: inout JSONScanner, depth: Int, pod: inout PodFacts?) throws(JSONError) -> JSONValue {
         scanner.skipWhitespace()
         switch self {
         case .all:
             return try scanner.readValue(depth: depth)
+        case .pod:
+            guard scanner.peek() == UInt8(ascii: "{") else {
+                pod = nil  // a repeated member: the last one counts
+                return try scanner.readValue(depth: depth)
+            }
+            pod = try PodFacts.read(&scanner, depth: depth)
+            return .emptyObject
         case .object(let wanted):
             guard scanner.peek() == UInt8(ascii: "{"), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }
             var members = JSONObject()
@@ -83,7 +87,7 @@ indirect enum JSONSubset: Sendable {
                 let match = try wanted.member(at: &scanner)
                 try scanner.expect(UInt8(ascii: ":"))
                 if let match {
-                    members[wanted.names[match]] = try wanted.subsets[match].read(&scanner, depth: depth + 1)
+                    members[wanted.names[match]] = try wanted.subsets[match].read(&scanner, depth: depth + 1, pod: &pod)
                 } else {
                     try JSONSkipper.skipValue(&scanner, depth: depth + 1)
                 }
@@ -95,7 +99,7 @@ indirect enum JSONSubset: Sendable {
             var items: [JSONValue] = []
             try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
                 if items.isEmpty {
-                    items.append(try subset.read(&scanner, depth: depth + 1))
+                    items.append(try subset.read(&scanner, depth: depth + 1, pod: &pod))
                 } else {
                     try JSONSkipper.skipValue(&scanner, depth: depth + 1)
                 }
@@ -105,7 +109,7 @@ indirect enum JSONSubset: Sendable {
             guard scanner.peek() == UInt8(ascii: "["), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }
             var items: [JSONValue] = []
             try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
-                items.append(try subset.read(&scanner, depth: depth + 1))
+                items.append(try subset.read(&scanner, depth: depth + 1, pod: &pod))
             }
             return .array(items)
         }
@@ -120,6 +124,11 @@ final class ObjectMembers: Sendable {
     let subsets: [JSONSubset]
     private let blob: [UInt8]
     private let ranges: [Range<Int>]
+
+    /// Members read by hand (the subsets are not used).
+    convenience init(_ names: [String]) {
+        self.init(names.map { ($0, JSONSubset.all) })
+    }
 
     init(_ members: [(String, JSONSubset)]) {
         names = members.map(\.0)

@@ -13,21 +13,22 @@ public enum PodClaimReference: Sendable, Hashable {
     /// Every claim reference in `pod` (a Pod object), in volume order. Volumes of other kinds
     /// (emptyDir, configMap, hostPath, ...) are skipped.
     public static func all(in pod: JSONValue) -> [PodClaimReference] {
-        guard case .array(let volumes)? = pod["spec"]?["volumes"] else { return [] }
-        var references: [PodClaimReference] = []
-        for case .object(let volume) in volumes {
-            if let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claimName.isEmpty {
-                references.append(.persistentVolumeClaim(claimName: claimName))
-            } else if let template = volume["ephemeral"]?["volumeClaimTemplate"]?.objectValue {
-                let spec = template["spec"]?.objectValue
-                let size = spec?["resources"]?["requests"]?["storage"].flatMap(Self.quantity)
-                references.append(.ephemeral(
-                    volumeName: volume["name"]?.stringValue ?? "",
-                    storageClassName: spec?["storageClassName"]?.stringValue,
-                    size: size))
-            }
+        PodFacts(pod: pod).claims
+    }
+
+    /// The claim `volume` (an entry of `spec.volumes`) uses, or nil for volumes of other kinds.
+    public init?(volume: JSONObject) {
+        if let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claimName.isEmpty {
+            self = .persistentVolumeClaim(claimName: claimName)
+        } else if let template = volume["ephemeral"]?["volumeClaimTemplate"]?.objectValue {
+            let spec = template["spec"]?.objectValue
+            self = .ephemeral(
+                volumeName: volume["name"]?.stringValue ?? "",
+                storageClassName: spec?["storageClassName"]?.stringValue,
+                size: spec?["resources"]?["requests"]?["storage"].flatMap(Self.quantity))
+        } else {
+            return nil
         }
-        return references
     }
 
     /// Names of the PVCs that must exist before the pod can be judged.

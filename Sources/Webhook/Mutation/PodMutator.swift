@@ -16,20 +16,20 @@ public enum PodMutator {
         pod: JSONValue, namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
         storageClasses: StorageClassIndex, keys: CompatibilityKeys
     ) -> PodMutation {
-        mutate(pod: pod, references: PodClaimReference.all(in: pod), namespaceLabels: namespaceLabels, claims: claims, storageClasses: storageClasses, keys: keys)
+        mutate(facts: PodFacts(pod: pod), namespaceLabels: namespaceLabels, claims: claims, storageClasses: storageClasses, keys: keys)
     }
 
-    /// ``mutate(pod:namespaceLabels:claims:storageClasses:keys:)`` with the pod's claim
-    /// references already read (the webhook reads them once to look the claims up).
-    static func mutate(
-        pod: JSONValue, references: [PodClaimReference], namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
+    /// ``mutate(pod:namespaceLabels:claims:storageClasses:keys:)`` for a pod already read into
+    /// its facts (the webhook reads them straight from the review).
+    public static func mutate(
+        facts pod: PodFacts, namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
         storageClasses: StorageClassIndex, keys: CompatibilityKeys
     ) -> PodMutation {
         guard namespaceLabels[keys.namespaceLabel] == "true" else { return PodMutation(outcome: .namespaceNotOptedIn) }
 
         var requests = VolumeGroupRequests()
         var boundClaim: String?
-        for reference in references {
+        for reference in pod.claims {
             switch reference {
             case .persistentVolumeClaim(let claimName):
                 guard let claim = claims[claimName] else { return PodMutation(outcome: .claimMissing(claimName)) }
@@ -50,22 +50,20 @@ public enum PodMutator {
             }
         }
 
-        let spec = pod["spec"]?.objectValue
-        let firstContainer = spec?["containers"]?[0]?.objectValue
         let capacity: CapacityDecision
         if let boundClaim {
             capacity = .claimBound(boundClaim)
-        } else if let node = spec?["nodeName"]?.stringValue, !node.isEmpty {
+        } else if let node = pod.nodeName, !node.isEmpty {
             capacity = .nodeAssigned(node)
         } else if requests.isEmpty {
             capacity = .noLocalClaims
-        } else if firstContainer == nil {
+        } else if pod.firstContainer == nil {
             capacity = .noContainer
         } else {
             capacity = .routed(requests)
         }
 
-        var patch = PodPatchBuilder(pod: pod, metadata: pod["metadata"]?.objectValue, firstContainer: firstContainer)
+        var patch = PodPatchBuilder(facts: pod)
         // Only an absent annotation is set: an explicit "false" (or anything else) is the user's.
         patch.setAnnotation(keys.migrationAnnotation, to: "true", overwrite: false)
         if case .routed(let requests) = capacity {

@@ -5,34 +5,26 @@ public import Kube
 /// resources to the wanted values. It reads the pod as the API server sent it and writes only
 /// the members that change, so fields Rebound's models do not know can never be lost.
 public struct PodPatchBuilder: Sendable {
-    public let pod: JSONValue
-    /// The parts of `pod` the builder reads, looked up once.
-    private let hasMetadata: Bool
-    private let annotations: JSONObject?
-    private let firstContainer: JSONObject?
+    /// What the builder reads of the pod.
+    public let facts: PodFacts
     private var annotationOperations: [JSONPatchOperation] = []
     /// Annotations to add when the pod has no annotation map: one `add` creates the map.
     private var newAnnotations = JSONObject()
     private var resourceOperations: [JSONPatchOperation] = []
 
     public init(pod: JSONValue) {
-        let metadata = pod["metadata"]?.objectValue
-        self.init(pod: pod, metadata: metadata, firstContainer: pod["spec"]?["containers"]?[0]?.objectValue)
+        self.init(facts: PodFacts(pod: pod))
     }
 
-    /// With the pod's metadata and first container already looked up.
-    init(pod: JSONValue, metadata: JSONObject?, firstContainer: JSONObject?) {
-        self.pod = pod
-        hasMetadata = metadata != nil
-        annotations = metadata?["annotations"]?.objectValue
-        self.firstContainer = firstContainer
+    public init(facts: PodFacts) {
+        self.facts = facts
     }
 
     /// The operations so far: annotations first, then resources.
     public var operations: [JSONPatchOperation] {
         var result: [JSONPatchOperation] = []
         if !newAnnotations.isEmpty {
-            if !hasMetadata {
+            if facts.metadata == nil {
                 result.append(JSONPatchOperation(op: .add, path: "/metadata", value: .object(["annotations": .object(newAnnotations)])))
             } else {
                 result.append(JSONPatchOperation(op: .add, path: "/metadata/annotations", value: .object(newAnnotations)))
@@ -47,7 +39,7 @@ public struct PodPatchBuilder: Sendable {
     public mutating func setAnnotation(
         _ key: String, to value: String, overwrite: Bool, isCurrent: (String) -> Bool = { _ in false }
     ) {
-        guard let annotations else {
+        guard let annotations = facts.metadata?.annotations else {
             newAnnotations[key] = .string(value)
             return
         }
@@ -65,10 +57,10 @@ public struct PodPatchBuilder: Sendable {
     /// the pod has no container.
     @discardableResult
     public mutating func setFirstContainerResource(_ name: String, to amount: Int64) -> Bool {
-        guard let container = firstContainer else { return false }
+        guard let container = facts.firstContainer else { return false }
         let base = "/spec/containers/0/resources"
         let quantity = JSONValue.string(String(amount))
-        guard let resources = container["resources"]?.objectValue else {
+        guard let resources = container.resources else {
             resourceOperations.append(JSONPatchOperation(op: .add, path: base, value: ["requests": .object([name: quantity]), "limits": .object([name: quantity])]))
             return true
         }
