@@ -137,7 +137,8 @@ public struct WebhookServer: Service {
                     try channel.pipeline.syncOperations.addHandlers([
                         // The idle translator sits before NIOHTTP2Handler, which passes its event on,
                         // so it never sees the stream events NIOHTTP2Handler emits for every request.
-                        HTTP2IdleGoAway(), NIOHTTP2Handler(mode: .server), management, WebhookHTTP2Handler(exchange: exchange),
+                        // One TLS record per flush instead of one per frame (see WriteCoalescer).
+                        WriteCoalescer(), HTTP2IdleGoAway(), NIOHTTP2Handler(mode: .server), management, WebhookHTTP2Handler(exchange: exchange),
                     ])
                 }
             },
