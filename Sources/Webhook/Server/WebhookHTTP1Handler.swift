@@ -7,9 +7,11 @@ import NIOHTTP1
 /// The response (status line, headers and body) is written as one buffer, so TLS sends it as one
 /// record with one write; NIOHTTP1's response encoder would send head and body as two. Requests
 /// a client pipelines behind one still waiting for the API server are held and answered in
-/// order, as HTTP/1.1 requires.
-final class WebhookHTTP1Handler: ChannelInboundHandler {
+/// order, as HTTP/1.1 requires; meanwhile the connection is not read, so what a client can
+/// pipeline is bounded by the socket's buffers.
+final class WebhookHTTP1Handler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private struct Incoming {
@@ -28,6 +30,8 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
     private var held = CircularBuffer<HTTPServerRequestPart>()
     /// The connection is closing (the client asked, or its request could not be parsed).
     private var closing = false
+    /// A read was asked for while a response was being prepared; it is done afterwards.
+    private var readPending = false
     /// A flush is scheduled for the end of this event-loop iteration.
     private var flushPending = false
     /// The server is shutting down: the response under way is the last.
@@ -79,8 +83,21 @@ final class WebhookHTTP1Handler: ChannelInboundHandler {
                     self.answering = false
                     self.write(response, head: head, context: context)
                     self.releaseHeld(context: context)
+                    if !self.answering, self.readPending {
+                        self.readPending = false
+                        context.read()
+                    }
                 }
             }
+        }
+    }
+
+    /// No reading while a response is prepared off the event loop.
+    func read(context: ChannelHandlerContext) {
+        if answering {
+            readPending = true
+        } else {
+            context.read()
         }
     }
 
