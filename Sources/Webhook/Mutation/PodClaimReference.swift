@@ -10,12 +10,6 @@ public enum PodClaimReference: Sendable, Hashable {
     /// template leaves it unset (the default class applies) and `""` when it asks for no class.
     case ephemeral(volumeName: String, storageClassName: String?, size: Quantity?)
 
-    /// Every claim reference in `pod` (a Pod object), in volume order. Volumes of other kinds
-    /// (emptyDir, configMap, hostPath, ...) are skipped.
-    public static func all(in pod: JSONValue) -> [PodClaimReference] {
-        PodFacts(pod: pod).claims
-    }
-
     /// The claim `volume` (an entry of `spec.volumes`) uses, or nil for volumes of other kinds.
     public init?(volume: JSONObject) {
         if let claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue, !claimName.isEmpty {
@@ -27,14 +21,6 @@ public enum PodClaimReference: Sendable, Hashable {
                 storageClassName: spec?["storageClassName"]?.stringValue,
                 size: spec?["resources"]?["requests"]?["storage"].flatMap(Self.quantity))
         } else {
-            return nil
-        }
-    }
-
-    /// Names of the PVCs that must exist before the pod can be judged.
-    public static func claimNames(in pod: JSONValue) -> [String] {
-        all(in: pod).compactMap {
-            if case .persistentVolumeClaim(let name) = $0 { return name }
             return nil
         }
     }

@@ -12,10 +12,6 @@ public struct PodPatchBuilder: Sendable {
     private var newAnnotations = JSONObject()
     private var resourceOperations: [JSONPatchOperation] = []
 
-    public init(pod: JSONValue) {
-        self.init(facts: PodFacts(pod: pod))
-    }
-
     public init(facts: PodFacts) {
         self.facts = facts
     }
