@@ -66,7 +66,7 @@ public struct PlacementRule: Sendable {
             let free = capacity[group]
             let promised = committed?[group] ?? 0
             if let dropped = Self.shortfall(group: group, needed: needed, free: free, promised: promised) { return dropped }
-            if computeLeft { left[group] = free! - promised - needed }
+            if computeLeft { left[group] = free!.saturatingSubtract(promised).saturatingSubtract(needed) }
         }
         return .fits(leftGiB: left)
     }
@@ -79,7 +79,7 @@ public struct PlacementRule: Sendable {
         if free < needed {
             return .dropped(.insufficientCapacity, "volume group \(group) has \(free) GiB free, the pod needs \(needed) GiB")
         }
-        if free - promised < needed {
+        if free.saturatingSubtract(promised) < needed {
             return .dropped(.reserved, "volume group \(group) has \(free) GiB free but \(promised) GiB are promised to pods being placed; the pod needs \(needed) GiB")
         }
         return nil

@@ -50,6 +50,15 @@ public struct Quantity: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Zero, printed as `0`.
     public static let zero = Quantity(nanos: 0)
 
+    /// Stands for a value an API object holds that Rebound cannot read: longer than
+    /// ``maximumTextLength`` or beyond the representable range. The API server stores quantities
+    /// in canonical form, so such a value is enormous, and it counts as the largest there is
+    /// rather than making the whole object unreadable.
+    public static func beyondRange(negative: Bool) -> Quantity { Quantity(nanos: negative ? .min : .max) }
+
+    /// Whether this is ``beyondRange(negative:)`` (or saturated arithmetic reached the same bound).
+    public var isBeyondRange: Bool { nanos == .max || nanos == .min }
+
     public var isZero: Bool { nanos == 0 }
     public var isNegative: Bool { nanos < 0 }
 
@@ -83,7 +92,12 @@ public struct Quantity: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// `ceiling(binaryPower: 3)` is the value in GiB rounded up.
     public func ceiling(binaryPower power: Int) -> Int64? {
         var divisor = Self.nanosPerUnit
-        for _ in 0..<power { divisor *= 1024 }
+        for _ in 0..<max(0, power) {
+            let (next, overflow) = divisor.multipliedReportingOverflow(by: 1024)
+            // A unit larger than any value: what is left is a fraction of one.
+            if overflow { return nanos > 0 ? 1 : 0 }
+            divisor = next
+        }
         let (q, r) = nanos.quotientAndRemainder(dividingBy: divisor)
         return Int64(exactly: r > 0 ? q + 1 : q)
     }
@@ -110,7 +124,7 @@ public struct Quantity: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public mutating func subtract(_ other: Quantity) {
         if nanos == 0 { format = other.format }
-        nanos = Self.saturating(nanos, -other.nanos, +)
+        nanos = Self.saturating(nanos, Self.negated(other.nanos), +)
     }
 
     /// The quantity multiplied by a whole number (exact, saturating at the representable range).
@@ -121,8 +135,11 @@ public struct Quantity: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public static prefix func - (value: Quantity) -> Quantity {
-        Quantity(nanos: -value.nanos, format: value.format)
+        Quantity(nanos: negated(value.nanos), format: value.format)
     }
+
+    /// `-value`, with the one value whose negation does not fit held at the maximum.
+    private static func negated(_ value: Int128) -> Int128 { value == .min ? .max : -value }
 
     private static func saturating(_ a: Int128, _ b: Int128, _ op: (Int128, Int128) -> Int128) -> Int128 {
         let (sum, overflow) = a.addingReportingOverflow(b)
@@ -147,6 +164,8 @@ public enum QuantityError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownSuffix(String)
     /// The value is beyond what this implementation holds exactly.
     case outOfRange(String)
+    /// The text is longer than ``Quantity/maximumTextLength``; it is not read at all.
+    case tooLong(length: Int)
 
     public var description: String {
         switch self {
@@ -156,6 +175,8 @@ public enum QuantityError: Error, Sendable, Equatable, CustomStringConvertible {
             return "quantity \"\(text)\" has an unknown suffix; use one of Ki Mi Gi Ti Pi Ei, n u m k M G T P E, or an exponent such as e3"
         case .outOfRange(let text):
             return "quantity \"\(text)\" is too large; magnitudes up to 1.7e29 are supported"
+        case .tooLong(let length):
+            return "quantity of \(length) characters is longer than the \(Quantity.maximumTextLength) Rebound reads; write it with a suffix (10Gi, 1e30)"
         }
     }
 }

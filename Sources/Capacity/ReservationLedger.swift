@@ -142,7 +142,7 @@ public struct ReservationLedger: Sendable {
         var released: [String] = []
         for (group, before) in previous.sorted(by: { $0.key < $1.key }) {
             guard let after = freeGiB[group], after < before else { continue }
-            var drop = before - after
+            var drop = before.saturatingSubtract(after)
             // Volumes of pods whose claims already bound explain the drop first.
             if var queue = credits[node]?[group] {
                 while drop > 0, !queue.isEmpty {
@@ -217,10 +217,10 @@ public struct ReservationLedger: Sendable {
         for (key, entry) in entries where key != pod {
             switch entry.placement {
             case .reserved(let node):
-                for (group, gib) in entry.remaining { byNode[node, default: [:]][group, default: 0] += gib }
+                for (group, gib) in entry.remaining { byNode[node, default: [:]][group, default: 0].saturatingIncrement(by: gib) }
             case .held(let candidates):
                 for node in candidates {
-                    for (group, gib) in entry.remaining { byNode[node, default: [:]][group, default: 0] += gib }
+                    for (group, gib) in entry.remaining { byNode[node, default: [:]][group, default: 0].saturatingIncrement(by: gib) }
                 }
             }
         }
@@ -232,7 +232,7 @@ public struct ReservationLedger: Sendable {
 
     /// The credits outstanding on a node for a group (for tests and diagnostics).
     public func creditGiB(node: String, group: String) -> Int64 {
-        (credits[node]?[group] ?? []).reduce(0) { $0 + $1.gib }
+        (credits[node]?[group] ?? []).reduce(0) { $0.saturatingAdd($1.gib) }
     }
 
     private mutating func takeSequence() -> UInt64 {
@@ -247,7 +247,12 @@ public struct ReservationLedger: Sendable {
     }
 }
 
-/// GiB the ledger counts against each node and volume group.
+extension Int64 {
+    /// Adds `amount`, holding at the bounds instead of trapping: totals of user-supplied requests.
+    mutating func saturatingIncrement(by amount: Int64) { self = saturatingAdd(amount) }
+}
+
+/// GiB the ledger counts against each node and volume group (totals saturate at `Int64.max`).
 public struct CommittedCapacity: Sendable, Hashable {
     public var byNode: [String: [String: Int64]]
 

@@ -16,10 +16,13 @@ public enum StorageDemand: Sendable, Hashable {
         guard let annotation else {
             return .unreadable("the pod requests the routing resource but has no \(annotationKey) annotation; recreate it through the Rebound webhook")
         }
-        guard let requests = VolumeGroupRequests(annotationValue: annotation) else {
-            return .unreadable("the pod's \(annotationKey) annotation \(annotation) is not a JSON object of volume groups to whole GiB")
+        do {
+            return .needs(try VolumeGroupRequests.read(annotationValue: annotation))
+        } catch {
+            // The value is the user's: quoted, and cut short, in what kube-scheduler shows.
+            let shown = annotation.utf8.count > 80 ? String(annotation.prefix(80)) + "…" : annotation
+            return .unreadable("the pod's \(annotationKey) annotation \(shown) cannot be used: \(error)")
         }
-        return .needs(requests)
     }
 }
 

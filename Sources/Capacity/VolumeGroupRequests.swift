@@ -3,22 +3,43 @@
 ///
 /// Each claim is rounded up to a whole GiB on its own, because that is what an LVM volume of the
 /// claim's size takes from the group (Carina allocates whole GiB).
+///
+/// Amounts are capped at ``maximumGiB`` per group: requests come from user-written claims and
+/// annotations, so no sum of them may trap, and a request that large fits no volume group anyway.
 public struct VolumeGroupRequests: Sendable, Hashable {
+    /// 8 EiB (2⁶³ bytes, the largest binary quantity Kubernetes holds), in GiB: the most one
+    /// group's request can count. No volume group comes near it, so a capped request still fits
+    /// nowhere.
+    public static let maximumGiB: Int64 = 1 << 33
+    /// The longest requests annotation read (a pod with a few dozen volume groups stays far below).
+    public static let maximumAnnotationLength = 4096
+
     public private(set) var gibByGroup: [String: Int64]
 
-    public init(_ gibByGroup: [String: Int64] = [:]) { self.gibByGroup = gibByGroup.filter { $0.value > 0 } }
+    /// Requests from GiB per group; non-positive amounts are dropped, larger ones than ``maximumGiB`` capped.
+    public init(_ gibByGroup: [String: Int64] = [:]) {
+        self.gibByGroup = gibByGroup.filter { $0.value > 0 }.mapValues { min($0, Self.maximumGiB) }
+    }
 
     public var isEmpty: Bool { gibByGroup.isEmpty }
 
-    /// GiB over all groups: the amount of the routing resource the pod requests.
-    public var totalGiB: Int64 { gibByGroup.values.reduce(0, +) }
+    /// GiB over all groups: the amount of the routing resource the pod requests (saturating).
+    public var totalGiB: Int64 { gibByGroup.values.reduce(0) { $0.saturatingAdd($1) } }
 
     public subscript(group: String) -> Int64 { gibByGroup[group] ?? 0 }
 
-    /// Adds one claim of `size` from `group`, rounded up to whole GiB (at least 1 for any non-zero size).
+    /// Adds one claim of `size` from `group`, rounded up to whole GiB (at least 1 for any non-zero
+    /// size), the group's total capped at ``maximumGiB``.
     public mutating func add(group: String, size: Quantity) {
-        guard size.nanos > 0, let gib = size.ceiling(binaryPower: 3) else { return }
-        gibByGroup[group, default: 0] += gib
+        guard size.nanos > 0 else { return }
+        let gib = min(size.ceiling(binaryPower: 3) ?? Self.maximumGiB, Self.maximumGiB)
+        add(group: group, gib: gib)
+    }
+
+    /// Adds `gib` whole GiB to `group`, the group's total capped at ``maximumGiB``.
+    public mutating func add(group: String, gib: Int64) {
+        guard gib > 0 else { return }
+        gibByGroup[group] = min(gibByGroup[group, default: 0].saturatingAdd(gib), Self.maximumGiB)
     }
 
     /// The annotation value: a JSON object with sorted keys, e.g. `{"carina-vg-hdd":1,"carina-vg-ssd":5}`.
@@ -35,12 +56,42 @@ public struct VolumeGroupRequests: Sendable, Hashable {
         return text
     }
 
-    /// Reads an annotation value; nil if it is not a JSON object of group names to positive whole numbers.
+    /// Reads an annotation value; nil if it is not a JSON object of group names to whole numbers
+    /// from 1 to ``maximumGiB``, or longer than ``maximumAnnotationLength``.
     public init?(annotationValue text: String) {
+        guard let reading = try? Self.read(annotationValue: text) else { return nil }
+        self = reading
+    }
+
+    /// Why an annotation value cannot be read.
+    public enum AnnotationError: Error, Sendable, Equatable, CustomStringConvertible {
+        case tooLong(Int)
+        case notAnObject
+        case outOfRange(group: String, gib: String)
+
+        public var description: String {
+            switch self {
+            case .tooLong(let length):
+                "it has \(length) characters, more than the \(VolumeGroupRequests.maximumAnnotationLength) a request can need"
+            case .notAnObject:
+                "it is not a JSON object of volume-group names to whole GiB"
+            case .outOfRange(let group, let gib):
+                "volume group \(group) asks for \(gib) GiB; a request must be from 1 to \(VolumeGroupRequests.maximumGiB) GiB"
+            }
+        }
+    }
+
+    /// Reads an annotation value, saying what is wrong with it when it cannot.
+    public static func read(annotationValue text: String) throws(AnnotationError) -> VolumeGroupRequests {
+        guard text.utf8.count <= maximumAnnotationLength else { throw .tooLong(text.utf8.count) }
         var parser = FlatObjectParser(Array(text.utf8))
-        guard let entries = parser.parse() else { return nil }
-        self.init(entries)
-        if gibByGroup.count != entries.count { return nil }
+        guard let entries = parser.parse() else { throw .notAnObject }
+        var gibByGroup: [String: Int64] = [:]
+        for (group, digits) in entries {
+            guard let gib = Int64(digits), gib >= 1, gib <= maximumGiB else { throw .outOfRange(group: group, gib: digits) }
+            gibByGroup[group] = gib
+        }
+        return VolumeGroupRequests(gibByGroup)
     }
 
     static func escape(_ text: String) -> String {
@@ -57,15 +108,15 @@ public struct VolumeGroupRequests: Sendable, Hashable {
     }
 }
 
-/// Parses `{"name": 12, ...}` (string keys, non-negative integer values) without Foundation.
+/// Parses `{"name": 12, ...}` (string keys, non-negative integer values, kept as their digits) without Foundation.
 struct FlatObjectParser {
     let bytes: [UInt8]
     var index = 0
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    mutating func parse() -> [String: Int64]? {
-        var result: [String: Int64] = [:]
+    mutating func parse() -> [String: String]? {
+        var result: [String: String] = [:]
         skipSpaces()
         guard take(UInt8(ascii: "{")) else { return nil }
         skipSpaces()
@@ -117,10 +168,29 @@ struct FlatObjectParser {
         return nil
     }
 
-    mutating func integer() -> Int64? {
+    /// The digits of a non-negative whole number, as written.
+    mutating func integer() -> String? {
         let start = index
         while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
         guard index > start else { return nil }
-        return Int64(String(decoding: bytes[start..<index], as: UTF8.self))
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+}
+
+extension Int64 {
+    /// `self + other`, held at `Int64.max` or `Int64.min` instead of trapping.
+    @inlinable
+    public func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        if overflow { return other > 0 ? .max : .min }
+        return sum
+    }
+
+    /// `self - other`, held at `Int64.max` or `Int64.min` instead of trapping.
+    @inlinable
+    public func saturatingSubtract(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        if overflow { return other < 0 ? .max : .min }
+        return difference
     }
 }

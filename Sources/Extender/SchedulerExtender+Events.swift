@@ -65,20 +65,25 @@ extension SchedulerExtender {
     }
 
     /// Brings the ledger in line with what the caches say about one pod.
+    ///
+    /// Only a pod whose claims the cache holds is reserved from what the caches say: its demand
+    /// then comes from the claims themselves, never from an annotation anyone creating a pod can
+    /// write (a pod created with `spec.nodeName` and an invented annotation reserves nothing).
     func observe(_ pod: Pod) async {
         let pod = PodFacts(pod: pod, keys: keys)
-        guard case .needs(let requests) = pod.demand(keys: keys) else { return }
+        guard pod.routed else { return }
         let ref = pod.ref
         if pod.isTerminal {
             await state.release(pod: ref)
             return
         }
-        let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
+        let (demand, volumes) = await demand(of: pod)
+        guard case .needs(let requests) = demand, volumes.unknownClaims == 0 else { return }
         guard let node = pod.nodeName ?? volumes.selectedNode else { return }
         if volumes.allLocalClaimsBound {
             await state.claimsBound(pod: ref, now: .now)
         } else {
-            await state.placed(pod: ref, on: node, requests: requests.subtracting(volumes.provisioned), now: .now)
+            await state.placed(pod: ref, on: node, requests: requests, now: .now)
         }
     }
 }

@@ -71,17 +71,16 @@ public final class SchedulerExtender: Sendable {
         let candidates = Self.candidates(arguments.nodes)
         let names = candidates.names
         var verdicts: [PlacementVerdict]
-        switch pod.demand(keys: keys) {
+        let (demand, volumes) = await demand(of: pod)
+        switch demand {
         case .notRouted:
             verdicts = Array(repeating: .fits(leftGiB: [:]), count: names.count)
         case .unreadable(let message):
             logger.warning("cannot place pod: its request is unreadable", metadata: ["pod": "\(pod.ledgerKey)", "problem": "\(message)"])
+            metrics.unreadableRequest()
             verdicts = Array(repeating: .dropped(.unreadableRequest, message), count: names.count)
         case .needs(let requests):
-            let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
-            verdicts = await state.filter(
-                pod: pod.ref, requests: requests.subtracting(volumes.provisioned),
-                pins: volumes.pins, candidates: candidates, now: .now)
+            verdicts = await state.filter(pod: pod.ref, requests: requests, pins: volumes.pins, candidates: candidates, now: .now)
         }
         if names.isEmpty { logger.notice("filter request with no nodes", metadata: ["pod": "\(pod.ledgerKey)"]) }
 
@@ -134,11 +133,8 @@ public final class SchedulerExtender: Sendable {
         let candidates = Self.candidates(arguments.nodes)
         let names = candidates.names
         var scores = Array(repeating: Int64(0), count: names.count)
-        if await state.isReady, case .needs(let requests) = pod.demand(keys: keys) {
-            let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
-            scores = await state.prioritize(
-                pod: pod.ref, requests: requests.subtracting(volumes.provisioned),
-                pins: volumes.pins, candidates: candidates, now: .now)
+        if await state.isReady, case (.needs(let requests), let volumes) = await demand(of: pod) {
+            scores = await state.prioritize(pod: pod.ref, requests: requests, pins: volumes.pins, candidates: candidates, now: .now)
         }
         metrics.request(.prioritize, .ok, duration: .now - started)
         return Answer(code: 200, body: ExtenderResultWriter.priorities(names: names, scores: scores, allocator: allocator))
@@ -160,11 +156,10 @@ public final class SchedulerExtender: Sendable {
         let ref = ExtenderState.PodRef(key: arguments.podKey, uid: arguments.podUID.isEmpty ? nil : arguments.podUID)
         var cached = await caches.pods.get(arguments.podKey)
         if cached == nil { cached = try? await client.get(Pod.self, arguments.podName, namespace: arguments.podNamespace) }
-        var reserved = false
-        if let pod = cached.map({ PodFacts(pod: $0, keys: keys) }), case .needs(let requests) = pod.demand(keys: keys) {
-            let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
-            await state.placed(pod: ref, on: arguments.node, requests: requests.subtracting(volumes.provisioned), now: .now)
-            reserved = true
+        var reserved: VolumeGroupRequests?
+        if let pod = cached.map({ PodFacts(pod: $0, keys: keys) }), case (.needs(let requests), _) = await demand(of: pod) {
+            await state.placed(pod: ref, on: arguments.node, requests: requests, now: .now)
+            reserved = requests
         }
         var binding: JSONValue = [
             "apiVersion": "v1", "kind": "Binding",
@@ -175,11 +170,12 @@ public final class SchedulerExtender: Sendable {
         do {
             _ = try await client.send(.POST, Pod.resourceType.path(namespace: arguments.podNamespace, name: arguments.podName, subresource: "binding"), body: binding.serialized())
         } catch {
-            if reserved {
+            if let reserved {
                 // The pod may be bound after all (to this node or another, e.g. by a retry that
                 // raced this one): trust the API, not the attempt.
                 let current = try? await client.get(Pod.self, arguments.podName, namespace: arguments.podNamespace)
-                if let current, current.nodeName != nil, current.metadata.uid == ref.uid || ref.uid == nil {
+                if let current, let node = current.nodeName, current.metadata.uid == ref.uid || ref.uid == nil {
+                    await state.placed(pod: ref, on: node, requests: reserved, now: .now)
                     await observe(current)
                 } else {
                     await state.release(pod: ref)
@@ -190,12 +186,20 @@ public final class SchedulerExtender: Sendable {
             metrics.request(.bind, .error, duration: .now - started)
             return Answer(code: 200, body: ExtenderResultWriter.bindingResult(error: message, allocator: allocator))
         }
-        logger.debug("bound", metadata: ["pod": "\(arguments.podKey)", "node": "\(arguments.node)", "reserved": "\(reserved)"])
+        logger.debug("bound", metadata: ["pod": "\(arguments.podKey)", "node": "\(arguments.node)", "reserved": "\(reserved != nil)"])
         metrics.request(.bind, .ok, duration: .now - started)
         return Answer(code: 200, body: ExtenderResultWriter.bindingResult(error: "", allocator: allocator))
     }
 
     // MARK: Helpers
+
+    /// What the pod needs (see ``PodDemand``) and what the caches say about its claims.
+    func demand(of pod: PodFacts) async -> (StorageDemand, PodVolumes) {
+        guard pod.routed else { return (.notRouted, PodVolumes()) }
+        let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
+        let known = volumes.unknownClaims > 0 ? await PodDemand.knownGroups(caches: caches, keys: keys) : []
+        return (PodDemand.resolve(pod: pod, volumes: volumes, keys: keys) { known }, volumes)
+    }
 
     static let notReadyMessage = "the Rebound extender has not loaded its caches yet; the pod will be retried"
 

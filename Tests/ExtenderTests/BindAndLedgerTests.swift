@@ -94,17 +94,56 @@ struct BindAndLedgerTests {
         }
     }
 
-    @Test("after a restart, pods already bound with unprovisioned claims are reserved from the caches")
+    @Test("after a restart, pods already bound with unprovisioned claims are reserved from the caches, by their claims' sizes")
     func rebuiltFromCaches() async throws {
         try await ExtenderHarness.run(setUp: { client in
             try await Self.setUp(client)
-            try await ClusterFixtures.createClaim(client, "data-my-cluster-mysql-0")
-            let pod = try await ClusterFixtures.createPod(client, GoPayloads.PodSpec(requests: "{\"carina-vg-hdd\":7}"))
+            try await ClusterFixtures.createClaim(client, "data-my-cluster-mysql-0", size: "7Gi")
+            // The annotation says otherwise: the claim, which the cache holds, decides.
+            let pod = try await ClusterFixtures.createPod(client, GoPayloads.PodSpec(requests: "{\"carina-vg-hdd\":2}"))
             let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(pod.name)], "target": ["kind": "Node", "name": "dev1-node-2"]]
             _ = try await client.send(.POST, "/api/v1/namespaces/default/pods/my-cluster-mysql-0/binding", body: binding.serialized())
         }) { harness in
             #expect(await harness.extender.state.entry(pod: Self.key)?.node == "dev1-node-2")
             #expect(await harness.extender.state.committed(node: "dev1-node-2", group: "carina-vg-hdd") == 7)
+        }
+    }
+
+    @Test("a pod created on a node with an invented claim and a maximal annotation reserves nothing (and nothing traps)", arguments: [
+        "{\"carina-vg-hdd\":9223372036854775807}", "{\"carina-vg-hdd\":8589934592}",
+    ])
+    func inventedAnnotationReservesNothing(_ annotation: String) async throws {
+        try await ExtenderHarness.run(setUp: { client in
+            try await Self.setUp(client)
+            for name in ["a", "b"] {
+                var spec = GoPayloads.PodSpec(requests: annotation)
+                spec.name = name
+                spec.claims = ["no-such-claim"]
+                let pod = try await ClusterFixtures.createPod(client, spec)
+                let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(pod.name)], "target": ["kind": "Node", "name": "dev1-node-2"]]
+                _ = try await client.send(.POST, "/api/v1/namespaces/default/pods/\(name)/binding", body: binding.serialized())
+            }
+        }) { harness in
+            #expect(await harness.extender.state.entry(pod: "default/a") == nil)
+            #expect(await harness.extender.state.committed(node: "dev1-node-2", group: "carina-vg-hdd") == 0)
+            // The next filter answers: for a pod whose claim exists, from the claim.
+            try await ClusterFixtures.createClaim(harness.client, "data-my-cluster-mysql-0")
+            _ = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec())
+            let reply = try await harness.post("/filter", GoPayloads.argsWithNames(pod: GoPayloads.pod(GoPayloads.PodSpec()), names: ["dev1-node-2", "dev1-node-3"]))
+            #expect(reply.code == 200)
+            #expect(reply.json?["NodeNames"]?.arrayValue?.count == 2, "\(reply.text)")
+        }
+    }
+
+    @Test("an annotation naming a volume group no local StorageClass provides is refused for a pod whose claim is not known yet")
+    func unknownGroupRefused() async throws {
+        try await ExtenderHarness.run(setUp: Self.setUp) { harness in
+            var spec = GoPayloads.PodSpec(requests: "{\"no-such-group\":1}")
+            spec.claims = ["not-created-yet"]
+            let reply = try await harness.post("/filter", GoPayloads.argsWithNames(pod: GoPayloads.pod(spec), names: ["dev1-node-2"]))
+            #expect(reply.code == 200)
+            #expect(reply.json?["NodeNames"]?.arrayValue?.isEmpty == true)
+            #expect(reply.text.contains("no-such-group"), "\(reply.text)")
         }
     }
 }

@@ -51,10 +51,23 @@ struct ScannerDecodingTests {
 
     @Test("wrong types and missing required fields are errors, not crashes", arguments: [
         #"{"metadata":{"name":5}}"#, #"{"spec":{"containers":[{"image":"x"}]}}"#, #"{"spec":{"volumes":[{"name":"v","persistentVolumeClaim":{}}]}}"#,
-        #"{"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"lots"}}}]}}"#, #"{"metadata":{"creationTimestamp":"yesterday"}}"#, #"{"metadata":"#,
+        #"{"metadata":{"creationTimestamp":"yesterday"}}"#, #"{"metadata":"#,
     ])
     func errors(_ text: String) {
         #expect(throws: JSONError.self) { try Pod.decode(scanning: Array(text.utf8)) }
+    }
+
+    @Test("a quantity Rebound cannot read never makes an object (and a cache's list) unreadable")
+    func unreadableQuantities() throws {
+        let long = String(repeating: "9", count: 100_000)
+        let text = #"{"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"lots","memory":"1e1000","a/b":"\#(long)","c/d":-\#(long),"e/f":"1Gi"}}}]}}"#
+        let pod = try Pod.decode(scanning: Array(text.utf8))
+        let requests = try #require(pod.spec?.containers[0].resources?.requests)
+        #expect(requests["cpu"] == nil, "malformed text is left out")
+        #expect(requests["memory"] == .beyondRange(negative: false), "too large counts as the largest")
+        #expect(requests["a/b"] == .beyondRange(negative: false), "too long counts as the largest")
+        #expect(requests["c/d"] == .beyondRange(negative: true))
+        #expect(requests["e/f"] == Quantity(1 << 30))
     }
 
     @Test("cached pods keep what Rebound reads and drop the rest")

@@ -8,7 +8,9 @@ import Metrics
 ///   `bind`) and result (`ok`, `invalid`: bad input, `error`: the answer failed the attempt
 ///   for another reason, e.g. the bind was refused);
 /// - `rebound_extender_request_seconds{verb}`: latency histogram;
-/// - `rebound_extender_dropped_nodes_total{reason}`: nodes the filter dropped, by ``DropReason``.
+/// - `rebound_extender_dropped_nodes_total{reason}`: nodes the filter dropped, by ``DropReason``;
+/// - `rebound_extender_unreadable_requests_total`: filter requests for pods whose needs could not
+///   be read (a missing, malformed, out-of-bounds or unknown-group requests annotation).
 public struct ExtenderMetrics: Sendable {
     public enum Verb: String, Sendable, CaseIterable {
         case filter, prioritize, bind
@@ -21,6 +23,7 @@ public struct ExtenderMetrics: Sendable {
     private let requests: [String: Counter]
     private let latency: [Verb: Timer]
     private let dropped: [DropReason: Counter]
+    private let unreadable: Counter
 
     /// Creates every labelled series up front, so each name is registered once and only with labels.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -40,6 +43,12 @@ public struct ExtenderMetrics: Sendable {
         self.requests = requests
         self.latency = latency
         self.dropped = dropped
+        unreadable = Counter(label: "rebound_extender_unreadable_requests_total", factory: factory)
+    }
+
+    /// Counts a pod whose needs could not be read.
+    public func unreadableRequest() {
+        unreadable.increment()
     }
 
     /// Counts one answered request and its latency.

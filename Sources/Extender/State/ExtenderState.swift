@@ -133,7 +133,7 @@ actor ExtenderState {
                 let reported = free(index)
                 let promisedGiB = promisedHere?[group] ?? 0
                 if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: reported, promised: promisedGiB) { return shortfall }
-                if computeLeft { left[index * count + candidate] = reported! - promisedGiB - needed }
+                if computeLeft { left[index * count + candidate] = reported!.saturatingSubtract(promisedGiB).saturatingSubtract(needed) }
             }
             return .fits(leftGiB: [:])
         }

@@ -22,10 +22,6 @@ struct PodFacts: Sendable, Hashable {
     var ledgerKey: String { "\(namespace)/\(name)" }
 
     var ref: ExtenderState.PodRef { .init(key: ledgerKey, uid: uid) }
-
-    func demand(keys: CompatibilityKeys) -> StorageDemand {
-        StorageDemand.read(routed: routed, annotation: requestsAnnotation, annotationKey: keys.requestsAnnotation)
-    }
 }
 
 extension PodFacts {

@@ -10,6 +10,12 @@ struct PodVolumes: Sendable, Hashable {
 
     /// GiB per group of the local claims that are bound: space already taken on their node.
     var provisioned = VolumeGroupRequests()
+    /// GiB per group of the local claims not bound yet, from their own requests: what the pod
+    /// still needs, when every claim is known (``unknownClaims`` is 0).
+    var unprovisioned = VolumeGroupRequests()
+    /// Claims the cache does not hold (not created yet, or the cache lags): their needs are
+    /// known only from the pod's requests annotation.
+    var unknownClaims = 0
     /// Bound local claims whose volume only some nodes reach.
     var pins: [VolumePin] = []
     /// Claims that are, or may be (not created yet), node-local.
@@ -31,6 +37,7 @@ struct PodVolumes: Sendable, Hashable {
                 // Not created yet (a generic ephemeral volume, or a StatefulSet claim in flight):
                 // it may be local, and it is certainly not provisioned.
                 result.localClaims += 1
+                result.unknownClaims += 1
                 continue
             }
             guard let group = await volumeGroup(of: claim, caches: caches, keys: keys) else { continue }
@@ -38,7 +45,11 @@ struct PodVolumes: Sendable, Hashable {
             if result.selectedNode == nil, let selected = claim.metadata.annotations?[selectedNodeAnnotation], !selected.isEmpty {
                 result.selectedNode = selected
             }
-            guard claim.status?.phase == "Bound", let volumeName = claim.volumeName else { continue }
+            guard claim.status?.phase == "Bound", let volumeName = claim.volumeName else {
+                // A request too large to read counts as the largest: it fits nowhere.
+                result.unprovisioned.add(group: group, size: claim.requestedStorage ?? .beyondRange(negative: false))
+                continue
+            }
             result.boundLocalClaims += 1
             var provisioned = result.provisioned
             provisioned.add(group: group, size: claim.requestedStorage ?? .zero)

@@ -103,7 +103,8 @@ extension JSONScanner {
         return try T(scanning: &self, context: &context)
     }
 
-    /// Reads a quantity given as a string or a number.
+    /// Reads a quantity given as a string or a number. A value too long or too large to read is
+    /// ``Quantity/beyondRange(negative:)`` (see there); malformed text is an error.
     public mutating func readQuantity() throws(JSONError) -> Quantity {
         skipWhitespace()
         let start = index
@@ -115,19 +116,29 @@ extension JSONScanner {
         }
         do {
             return try Quantity(parsing: text.trimmingCharacters(in: .whitespaces))
+        } catch .tooLong(_), .outOfRange(_) {
+            return .beyondRange(negative: text.utf8.first == UInt8(ascii: "-"))
         } catch {
             index = start
             throw self.error(error.description)
         }
     }
 
-    /// Reads a map of resource names to quantities; nil for `null`.
+    /// Reads a map of resource names to quantities; nil for `null`. Entries that are not
+    /// quantities at all (which the API server never stores) are left out rather than making the
+    /// whole object, and with it a cache's list, unreadable.
     public mutating func readQuantityMap(_ context: inout ScanContext) throws(JSONError) -> [String: Quantity]? {
         if consumeNull() { return nil }
         var result: [String: Quantity] = [:]
         try readObject { (scanner: inout JSONScanner, key: String) throws(JSONError) in
             if scanner.consumeNull() { return }
-            result[context.intern(key)] = try scanner.readQuantity()
+            let start = scanner.index
+            do {
+                result[context.intern(key)] = try scanner.readQuantity()
+            } catch {
+                scanner.index = start
+                try scanner.skipValue()
+            }
         }
         return result
     }

@@ -190,6 +190,15 @@ public struct AdmissionHandler: Sendable {
 
     private func complete(_ request: AdmissionRequest, pod: PodFacts, namespace: String, _ mutation: PodMutation) -> Answer {
         let result: WebhookResult = mutation.outcome == .patched ? (request.dryRun ? .dryRun : .patched) : .unchanged
+        var warnings: [String] = []
+        if case .unreadableRequest(let error)? = mutation.capacity {
+            // Hostile or absurd input: admitted (Rebound never blocks a pod), but not routed.
+            metrics.recordUnreadableRequest()
+            logger.warning("pod not routed: a storage request cannot be read", metadata: [
+                "pod": "\(Self.describe(pod, namespace: namespace))", "field": "\(error.field)", "problem": "\(error.problem)",
+            ])
+            warnings.append("rebound: not routed to the scheduler extender: \(error)")
+        }
         if logger.logLevel <= .debug || mutation.outcome.isNoteworthy {
             var metadata: Logger.Metadata = [
                 "pod": "\(Self.describe(pod, namespace: namespace))", "outcome": "\(mutation.outcome)", "result": "\(result.rawValue)",
@@ -198,7 +207,7 @@ public struct AdmissionHandler: Sendable {
             if request.dryRun { metadata["dryRun"] = "true" }
             logger.log(level: mutation.outcome.isNoteworthy ? .notice : .debug, "pod admitted", metadata: metadata)
         }
-        return answer(request, AdmissionResponse(uid: request.uid, patch: mutation.operations), result)
+        return answer(request, AdmissionResponse(uid: request.uid, patch: mutation.operations, warnings: warnings), result)
     }
 
     private func degraded(_ request: AdmissionRequest, pod: PodFacts, namespace: String, _ error: LookupError) -> Answer {

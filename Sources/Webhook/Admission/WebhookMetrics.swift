@@ -1,12 +1,14 @@
 public import CoreMetrics
 
 /// The webhook's metrics, created once so a request only increments them:
-/// `rebound_webhook_requests_total{result}`, `rebound_webhook_degraded_total{reason}` and the
-/// `rebound_webhook_request_duration_seconds` timer.
+/// `rebound_webhook_requests_total{result}`, `rebound_webhook_degraded_total{reason}`,
+/// `rebound_webhook_unreadable_requests_total` (pods not routed because a storage request could
+/// not be read) and the `rebound_webhook_request_duration_seconds` timer.
 public struct WebhookMetrics: Sendable {
     private let requests: [WebhookResult: Counter]
     private let degraded: [LookupError.Reason: Counter]
     private let duration: Timer
+    private let unreadable: Counter
 
     /// - Parameter factory: where the metrics go; the process-wide factory by default.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -21,6 +23,11 @@ public struct WebhookMetrics: Sendable {
         self.requests = requests
         self.degraded = degraded
         duration = Timer(label: "rebound_webhook_request_duration_seconds", factory: factory)
+        unreadable = Counter(label: "rebound_webhook_unreadable_requests_total", factory: factory)
+    }
+
+    public func recordUnreadableRequest() {
+        unreadable.increment()
     }
 
     public func record(_ result: WebhookResult, duration: Duration) {

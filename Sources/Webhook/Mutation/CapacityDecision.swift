@@ -14,6 +14,9 @@ public enum CapacityDecision: Sendable, Equatable {
     case noLocalClaims
     /// The pod has no regular container to carry the resource (the API server rejects such pods anyway).
     case noContainer
+    /// A local claim's storage request cannot be read (too long, out of range): the pod is
+    /// admitted with a warning, not routed, because its needs are unknown.
+    case unreadableRequest(UnreadableStorageRequest)
 
     /// A short word for logs.
     public var summary: String {
@@ -23,6 +26,7 @@ public enum CapacityDecision: Sendable, Equatable {
         case .nodeAssigned(let node): "assigned to node \(node)"
         case .noLocalClaims: "no local claims"
         case .noContainer: "no container"
+        case .unreadableRequest(let error): "storage request unreadable (\(error.field))"
         }
     }
 }

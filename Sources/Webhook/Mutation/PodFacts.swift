@@ -60,7 +60,7 @@ public struct PodFacts: Sendable, Equatable {
         guard case .object(let spec)? = pod["spec"] else { return }
         hasSpec = true
         if case .array(let volumes)? = spec["volumes"] {
-            claims = volumes.compactMap { volume in volume.objectValue.flatMap(PodClaimReference.init(volume:)) }
+            claims = volumes.enumerated().compactMap { index, volume in volume.objectValue.flatMap { PodClaimReference(volume: $0, index: index) } }
         }
         nodeName = spec["nodeName"]?.stringValue
         if case .array(let containers)? = spec["containers"], case .object(let container)? = containers.first {
@@ -134,9 +134,9 @@ public struct PodFacts: Sendable, Equatable {
             switch member {
             case 0:
                 facts.claims = []
-                try forEachElement(&scanner, depth: depth + 1) { (scanner: inout JSONScanner, _: Int) throws(JSONError) in
+                try forEachElement(&scanner, depth: depth + 1) { (scanner: inout JSONScanner, index: Int) throws(JSONError) in
                     guard scanner.peek() == UInt8(ascii: "{") else { return try JSONSkipper.skipValue(&scanner, depth: depth + 2) }
-                    if let volume = try volume.read(&scanner, depth: depth + 2).objectValue, let claim = PodClaimReference(volume: volume) {
+                    if let volume = try volume.read(&scanner, depth: depth + 2).objectValue, let claim = PodClaimReference(volume: volume, index: index) {
                         facts.claims.append(claim)
                     }
                 }

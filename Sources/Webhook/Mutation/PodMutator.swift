@@ -29,6 +29,7 @@ public enum PodMutator {
 
         var requests = VolumeGroupRequests()
         var boundClaim: String?
+        var unreadable: UnreadableStorageRequest?
         for reference in pod.claims {
             switch reference {
             case .persistentVolumeClaim(let claimName):
@@ -38,21 +39,31 @@ public enum PodMutator {
                 else { continue }
                 if claim.volumeName != nil || claim.status?.phase == "Bound" {
                     boundClaim = boundClaim ?? claimName
-                } else if let size = claim.requestedStorage {
+                } else if let size = claim.requestedStorage, !size.isBeyondRange {
                     requests.add(group: group, size: size)
+                } else {
+                    // The API server requires the request, so only one Rebound could not read is missing.
+                    unreadable = unreadable ?? UnreadableStorageRequest(
+                        field: "persistentvolumeclaims/\(claimName) spec.resources.requests.storage",
+                        problem: "missing, or not a quantity Rebound reads (at most \(Quantity.maximumTextLength) characters, up to 1.7e29)")
                 }
             case .ephemeral(_, let storageClassName, let size):
                 // The claim is created after admission, so it cannot be bound yet.
                 guard let storageClass = storageClasses.resolve(storageClassName),
                     let group = keys.volumeGroup(of: storageClass), let size
                 else { continue }
-                requests.add(group: group, size: size)
+                switch size {
+                case .success(let size): requests.add(group: group, size: size)
+                case .failure(let error): unreadable = unreadable ?? error
+                }
             }
         }
 
         let capacity: CapacityDecision
         if let boundClaim {
             capacity = .claimBound(boundClaim)
+        } else if let unreadable {
+            capacity = .unreadableRequest(unreadable)
         } else if let node = pod.nodeName, !node.isEmpty {
             capacity = .nodeAssigned(node)
         } else if requests.isEmpty {
