@@ -184,6 +184,49 @@ struct PodMutatorTests {
         #expect(patched["spec"]?["containers"]?[0]?["resources"]?["limits"]?["rebound.io/local-capacity"] == "13")
     }
 
+    @Test("two ephemeral volumes of 9e27 bytes each cap at 8 EiB instead of trapping (the crash of the field report)")
+    func hugeEphemeralVolumes() throws {
+        var pod = statefulSetPod()
+        let template: JSONValue = ["volumeClaimTemplate": ["spec": ["storageClassName": "csi-carina-sc", "resources": ["requests": ["storage": "9e27"]]]]]
+        pod.set(["spec", "volumes"], [["name": "a", "ephemeral": template], ["name": "b", "ephemeral": template]])
+        let mutation = mutate(pod, claims: [])
+        #expect(mutation.capacity == .routed(VolumeGroupRequests(["carina-vg-hdd": VolumeGroupRequests.maximumGiB])))
+    }
+
+    @Test("a storage request Rebound cannot read leaves the pod unrouted, naming the field", arguments: [
+        (JSONValue.string(String(repeating: "9", count: 100_000)), "longer than the 64"),
+        (JSONValue.string("1e1000"), "too large"),
+        (JSONValue.bool(true), "not a string or a number"),
+    ])
+    func unreadableEphemeralRequest(_ storage: JSONValue, _ problem: String) throws {
+        var pod = statefulSetPod()
+        pod.set(["spec", "volumes"], [
+            ["name": "data", "persistentVolumeClaim": ["claimName": "data-my-cluster-mysql-0"]],
+            ["name": "scratch", "ephemeral": ["volumeClaimTemplate": ["spec": ["storageClassName": "csi-carina-sc", "resources": ["requests": ["storage": storage]]]]]],
+        ])
+        let mutation = mutate(pod, claims: [claim("data-my-cluster-mysql-0", size: "1Gi", storageClass: "csi-carina-sc")])
+        guard case .unreadableRequest(let error)? = mutation.capacity else {
+            Issue.record("expected an unreadable request, got \(String(describing: mutation.capacity))")
+            return
+        }
+        #expect(error.field == "spec.volumes[1].ephemeral.volumeClaimTemplate.spec.resources.requests.storage")
+        #expect(error.problem.contains(problem), "\(error.problem)")
+        // Still opted in for failover; just not routed.
+        #expect(mutation.operations.map(\.path) == ["/metadata/annotations"])
+    }
+
+    @Test("a cached claim whose request was too large to read leaves the pod unrouted")
+    func unreadableClaimRequest() {
+        var unreadable = claim("data-my-cluster-mysql-0", size: "1Gi", storageClass: "csi-carina-sc")
+        unreadable.spec?.resources?.requests?["storage"] = .beyondRange(negative: false)
+        let mutation = mutate(statefulSetPod(), claims: [unreadable])
+        guard case .unreadableRequest(let error)? = mutation.capacity else {
+            Issue.record("expected an unreadable request, got \(String(describing: mutation.capacity))")
+            return
+        }
+        #expect(error.field == "persistentvolumeclaims/data-my-cluster-mysql-0 spec.resources.requests.storage")
+    }
+
     @Test("a namespace without the label is left alone")
     func notOptedIn() {
         let claims = [claim("data-my-cluster-mysql-0", size: "1Gi", storageClass: "csi-carina-sc")]
