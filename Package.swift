@@ -74,9 +74,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Webhook",
+            name: "Serving",
             dependencies: [
-                "Kube", "Capacity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -86,6 +85,19 @@ let package = Package(
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Webhook",
+            dependencies: [
+                "Kube", "Capacity", "Serving",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -96,13 +108,8 @@ let package = Package(
         .target(
             name: "Extender",
             dependencies: [
-                "Kube", "Capacity",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "Kube", "Capacity", "Serving",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -122,11 +129,9 @@ let package = Package(
         .executableTarget(
             name: "rebound",
             dependencies: [
-                "Capacity", "Kube", "Webhook", "Extender", "Failover", "ClusterSim",
+                "Capacity", "Kube", "Serving", "Webhook", "Extender", "Failover", "ClusterSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -170,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "WebhookTests",
             dependencies: [
-                "TestSupport", "Webhook", "Kube", "Capacity", "ClusterSim",
+                "TestSupport", "Webhook", "Serving", "Kube", "Capacity", "ClusterSim",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -187,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "ExtenderTests",
             dependencies: [
-                "TestSupport", "Extender", "Kube", "Capacity", "ClusterSim",
+                "TestSupport", "Extender", "Serving", "Kube", "Capacity", "ClusterSim",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -201,9 +206,25 @@ let package = Package(
         .testTarget(
             name: "ReboundTests",
             dependencies: [
-                "rebound", "TestSupport", "Kube", "ClusterSim", "Extender",
+                "rebound", "TestSupport", "Kube", "ClusterSim", "Extender", "Serving",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: [
+                "Serving", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

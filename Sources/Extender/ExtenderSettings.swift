@@ -1,4 +1,5 @@
 public import Capacity
+public import Serving
 
 /// How the scheduler extender is served and decides: the `extender.*`, `capacity.*` and
 /// `compat.*` configuration, as one value.
@@ -19,8 +20,9 @@ public struct ExtenderSettings: Sendable, Hashable {
     public var keys = CompatibilityKeys()
     /// How long a placed pod counts against a node at most while its volumes are provisioned.
     public var reservationTTL: Duration = .seconds(300)
-    /// Largest request body accepted.
-    public var maxBodyBytes = 64 * 1024 * 1024
+    /// Connections, deadlines and buffers of the extender's listener. Bodies up to 64 MiB: a full
+    /// NodeList of 5,000 nodes is tens of MiB.
+    public var limits = ListenerLimits(maxBodyBytes: 64 * 1024 * 1024)
     /// Serving certificate chain (PEM file) for HTTPS; nil serves plain HTTP.
     public var tlsCertificateFile: String?
     /// Private key (PEM file) for ``tlsCertificateFile``.

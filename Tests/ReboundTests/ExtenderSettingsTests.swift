@@ -20,7 +20,7 @@ struct ExtenderSettingsTests {
         #expect([settings.filterPath, settings.prioritizePath, settings.bindPath] == ["/f", "/p", "/b"])
         #expect(settings.strategy == .binpack)
         #expect(settings.tlsCertificateFile == "/tls/crt" && settings.tlsKeyFile == "/tls/key")
-        #expect(settings.maxBodyBytes == 1_048_576)
+        #expect(settings.limits.maxBodyBytes == 1_048_576)
         #expect(settings.reservationTTL == .seconds(42))
         #expect(settings.keys.capacitySource == .annotation(prefix: "capacity.topolvm.io/"))
         #expect(settings.keys.routingResource == "example.com/local")

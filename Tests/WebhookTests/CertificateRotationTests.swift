@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOSSL
 import TestSupport
 import Testing
+import Serving
 import Webhook
 
 /// cert-manager rotates the serving certificate in place; the webhook must follow without

@@ -6,6 +6,7 @@ import Kube
 import Logging
 import TestSupport
 import Testing
+import Serving
 import Webhook
 
 /// The webhook over real TLS with real clients that verify the served chain against certs/ca.crt.
@@ -208,8 +209,9 @@ struct TLSServerTests {
     func badRequests() async throws {
         try await withTemporaryDirectory { directory in
             let file = try reviewFile(in: directory)
+            try "{}".write(toFile: directory + "/small.json", atomically: true, encoding: .utf8)
             try await withWebhook(maxBodyBytes: 2048) { webhook in
-                let wrongPath = try await curl("https://127.0.0.1:\(webhook.port)/validate", file: file, ["--cacert", ca])
+                let wrongPath = try await curl("https://127.0.0.1:\(webhook.port)/validate", file: directory + "/small.json", ["--cacert", ca])
                 #expect(wrongPath.info == "404 2")
                 #expect(wrongPath.body.contains("POST /mutate-pod"))
                 let get = try await run(try tool("curl", package: "curl"), ["-sS", "--cacert", ca, "-w", "%{http_code}", webhook.url])
@@ -220,8 +222,7 @@ struct TLSServerTests {
                     #expect(large.info.hasPrefix("400"), "\(flag): \(large.info) \(large.body)")
                     #expect(large.body.contains("larger than 2048 bytes (webhook.maxBodyBytes)"))
                 }
-                // The connection stays usable: a small invalid body is judged on its own.
-                try "{}".write(toFile: directory + "/small.json", atomically: true, encoding: .utf8)
+                // The listener stays usable: a small invalid body is judged on its own.
                 let small = try await curl(webhook.url, file: directory + "/small.json", ["--cacert", ca])
                 #expect(small.info == "400 2" && small.body.contains("apiVersion is missing"))
             }

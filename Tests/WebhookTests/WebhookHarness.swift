@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import TestSupport
 import Testing
+import Serving
 import Webhook
 
 /// A webhook server started for one test on an ephemeral loopback port.
@@ -27,8 +28,8 @@ struct RunningWebhook {
         configuration.port = 0
         configuration.clientCAFile = clientCAFile
         configuration.reloadInterval = reloadInterval
-        configuration.maxBodyBytes = maxBodyBytes
-        configuration.idleTimeout = idleTimeout
+        configuration.limits.maxBodyBytes = maxBodyBytes
+        configuration.limits.idleTimeout = idleTimeout
         let (listening, continuation) = AsyncStream<(Int, CertificateReloader)>.makeStream()
         var logger = Logger(label: "test.webhook")
         logger.logLevel = .error
@@ -86,103 +87,3 @@ func testHandler() -> AdmissionHandler {
         logger: logger)
 }
 
-/// The path of an installed command-line tool, or a failure saying how to install it.
-func tool(_ name: String, package: String) throws -> String {
-    for directory in ["/usr/bin", "/usr/local/bin", "/usr/sbin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-        return "\(directory)/\(name)"
-    }
-    throw FixtureError("\(name) is not installed; install Debian's \(package) (apt-get install \(package); .ci/run does)")
-}
-
-/// A temporary directory removed when `body` ends.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebound-webhook-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try await body(directory)
-}
-
-/// The first element of `stream` that satisfies `predicate`, or nil when the time is up first.
-func first<T: Sendable>(_ stream: AsyncStream<T>, within timeout: Duration = .seconds(15), where predicate: @escaping @Sendable (T) -> Bool) async -> T? {
-    await withTaskGroup(of: T?.self) { group in
-        group.addTask {
-            for await element in stream where predicate(element) { return element }
-            return nil
-        }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        let result = await group.next() ?? nil
-        group.cancelAll()
-        return result
-    }
-}
-
-/// Runs a command to completion on a thread of its own and returns its exit status and combined
-/// output. Waiting for a child process blocks its thread, and a blocked thread of Swift's small
-/// cooperative pool can starve the very server the child talks to, so tests never wait for a
-/// child on a pool thread. A child still running after `timeout` is killed, so a broken server
-/// fails the test instead of hanging it.
-func run(_ executable: String, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            continuation.resume(with: Result { try spawnAndWait(executable, arguments, input: input ?? "", timeout: timeout) })
-        }
-        thread.start()
-    }
-}
-
-/// posix_spawn, write `input`, read the output until EOF, wait. Foundation's `Process` is avoided
-/// here: with many children started and reaped at once from several threads it crashed the test
-/// process now and then (inside libdispatch's child-exit monitoring).
-private func spawnAndWait(_ executable: String, _ arguments: [String], input: String, timeout: Duration) throws -> (status: Int32, output: String) {
-    var output: [Int32] = [0, 0]
-    var stdin: [Int32] = [0, 0]
-    guard pipe(&output) == 0, pipe(&stdin) == 0 else { throw POSIXError(.EMFILE) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, stdin[0], 0)
-    posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, output[1], 2)
-    for descriptor in [stdin[0], stdin[1], output[0], output[1]] { posix_spawn_file_actions_addclose(&actions, descriptor) }
-    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-    close(stdin[0])
-    close(output[1])
-    guard spawned == 0 else {
-        close(stdin[1])
-        close(output[0])
-        throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT)
-    }
-    let bytes = Array(input.utf8)
-    _ = bytes.withUnsafeBytes { write(stdin[1], $0.baseAddress, $0.count) }
-    close(stdin[1])
-
-    let (seconds, attoseconds) = timeout.components
-    let deadline = Date().addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
-    var collected: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    var killed = false
-    while true {
-        var descriptor = pollfd(fd: output[0], events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, 100)
-        if ready > 0 {
-            let count = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            collected.append(contentsOf: buffer[0..<count])
-        } else if !killed, Date() > deadline {
-            kill(pid, SIGKILL)
-            killed = true
-        }
-    }
-    close(output[0])
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    // WIFEXITED / WEXITSTATUS; a killed child reports 128 + signal, as shells do.
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (exitStatus, String(decoding: collected, as: UTF8.self))
-}

@@ -1,16 +1,11 @@
-import Foundation
-import Hummingbird
-import HummingbirdCore
-import HummingbirdTLS
 public import Logging
-import NIOCore
-import NIOSSL
 public import Prometheus
+import Serving
 public import ServiceLifecycle
 
-/// The extender on a socket: HTTP, or HTTPS when a certificate and key are configured. As a
-/// `Service` it serves until graceful shutdown and keeps the extender's state following the
-/// caches meanwhile.
+/// The extender on a socket: HTTP, or HTTPS when a certificate and key are configured, bounded by
+/// ``ExtenderSettings/limits``. As a `Service` it serves until graceful shutdown and keeps the
+/// extender's state following the caches meanwhile.
 public struct ExtenderServer: Service {
     public let extender: SchedulerExtender
     let registry: PrometheusCollectorRegistry?
@@ -32,59 +27,25 @@ public struct ExtenderServer: Service {
 
     public func run() async throws {
         let settings = extender.settings
-        let server: HTTPServerBuilder
+        var configuration = HTTPListener.Configuration(name: "extender", title: "scheduler extender", port: settings.port)
+        configuration.host = settings.address
+        configuration.limits = settings.limits
+        // kube-scheduler speaks HTTP/1.1 to extenders.
+        configuration.http2 = false
         if let certificateFile = settings.tlsCertificateFile, let keyFile = settings.tlsKeyFile {
-            server = try .tls(.http1(), tlsConfiguration: try Self.tlsConfiguration(certificateFile: certificateFile, keyFile: keyFile))
-        } else {
-            server = .http1()
+            configuration.tls = ListenerTLS(certificateFile: certificateFile, keyFile: keyFile)
         }
-        let logger = self.logger
         let onListening = self.onListening
-        let scheme = settings.tlsCertificateFile == nil ? "http" : "https"
-        let application = Application(
-            responder: ExtenderResponder(extender: extender, registry: registry),
-            server: server,
-            configuration: ApplicationConfiguration(address: .hostname(settings.address, port: settings.port), serverName: nil),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                logger.info("extender listening", metadata: ["url": "\(scheme)://\(settings.address):\(port)"])
-                await onListening(port)
-            },
-            logger: logger
-        )
+        let listener = HTTPListener(
+            configuration: configuration, endpoint: ExtenderEndpoint(extender: extender, registry: registry), logger: logger
+        ) { port, _ in await onListening(port) }
         let extender = self.extender
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await extender.run() }
-            group.addTask { try await application.run() }
+            group.addTask { try await listener.run() }
             // The server returns on graceful shutdown; the state follower then stops with it.
             defer { group.cancelAll() }
             try await group.next()
         }
     }
-
-    /// Reads the serving certificate chain and key, with errors that name the file.
-    static func tlsConfiguration(certificateFile: String, keyFile: String) throws -> TLSConfiguration {
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
-        } catch {
-            throw ExtenderServerError("cannot read the extender's certificate from \(certificateFile) (extender.tls.certFile): \(error)")
-        }
-        let key: NIOSSLPrivateKey
-        do {
-            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-        } catch {
-            throw ExtenderServerError("cannot read the extender's private key from \(keyFile) (extender.tls.keyFile): \(error)")
-        }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-        configuration.minimumTLSVersion = .tlsv12
-        return configuration
-    }
-}
-
-/// Why the extender could not start.
-public struct ExtenderServerError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-
-    init(_ description: String) { self.description = description }
 }

@@ -15,7 +15,7 @@ extension ExtenderSettings {
         prioritizePath = config.string("extender.prioritizePath")
         bindPath = config.string("extender.bindPath")
         strategy = ScoringStrategy(rawValue: config.string("extender.strategy")) ?? .spreadout
-        maxBodyBytes = config.int("extender.maxBodyBytes")
+        limits = config.listenerLimits(maxBodyBytes: config.int("extender.maxBodyBytes"), idleTimeoutSeconds: config.int("extender.idleTimeoutSeconds"))
         let certificate = config.string("extender.tls.certFile")
         let key = config.string("extender.tls.keyFile")
         if !certificate.isEmpty && !key.isEmpty {

@@ -16,6 +16,7 @@ enum ConfigSchema {
         Section(name: "failover", help: "The controller that moves opted-in pods off failed nodes."),
         Section(name: "leaderElection", help: "Only the replica holding this Lease runs the failover controller."),
         Section(name: "health", help: "The plain-HTTP listener for /healthz, /readyz and /metrics."),
+        Section(name: "server", help: "Bounds every listener (webhook, extender, health) sets its callers, and how long the process may take to stop."),
     ]
 
     static let keys: [ConfigKey] = [
@@ -88,6 +89,8 @@ enum ConfigSchema {
         ConfigKey(path: "extender.tls.keyFile", kind: .string, defaultValue: .string(""), help: "Private key for extender.tls.certFile."),
         ConfigKey(path: "extender.maxBodyBytes", kind: .int(1024...(1 << 31)), defaultValue: .int(64 * 1024 * 1024),
                   help: "Largest extender request accepted (a full NodeList of 5,000 nodes is tens of MiB)."),
+        ConfigKey(path: "extender.idleTimeoutSeconds", kind: .int(1...86_400), defaultValue: .int(120),
+                  help: "Close a connection idle this long. Keep it above kube-scheduler's 90 s client idle timeout."),
 
         ConfigKey(path: "failover.enabled", kind: .bool, defaultValue: .bool(true), help: "Run the failover controller."),
         ConfigKey(path: "failover.notReadyTimeoutSeconds", kind: .int(0...86_400), defaultValue: .int(30),
@@ -116,6 +119,26 @@ enum ConfigSchema {
 
         ConfigKey(path: "health.address", kind: .string, defaultValue: .string("0.0.0.0"), help: "Address of the health and metrics listener."),
         ConfigKey(path: "health.port", kind: .int(1...65_535), defaultValue: .int(8081), help: "Port of /healthz, /readyz and /metrics."),
+        ConfigKey(path: "health.idleTimeoutSeconds", kind: .int(1...86_400), defaultValue: .int(120), help: "Close a probe or scrape connection idle this long."),
+
+        ConfigKey(path: "server.maxConnections", kind: .int(1...1_000_000), defaultValue: .int(2048),
+                  help: "Open connections per listener at most; one beyond is closed as soon as it is accepted (each idle TLS connection holds about 40 KiB)."),
+        ConfigKey(path: "server.handshakeTimeoutSeconds", kind: .int(1...3600), defaultValue: .int(10),
+                  help: "A TLS handshake must complete this soon after the connection is accepted."),
+        ConfigKey(path: "server.headerTimeoutSeconds", kind: .int(1...3600), defaultValue: .int(10),
+                  help: "An HTTP/1.1 request's headers must arrive this soon after its first byte (slow clients get 408 and are disconnected)."),
+        ConfigKey(path: "server.requestTimeoutSeconds", kind: .int(1...3600), defaultValue: .int(30),
+                  help: "A whole request must arrive this soon after its first byte (HTTP/1.1) or its HEADERS frame (HTTP/2: the stream is reset)."),
+        ConfigKey(path: "server.maxHeaderBytes", kind: .int(1024...(16 << 20)), defaultValue: .int(64 * 1024),
+                  help: "Request line and headers of one request at most (431 beyond); also HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE."),
+        ConfigKey(path: "server.http2MaxConcurrentStreams", kind: .int(1...10_000), defaultValue: .int(32),
+                  help: "Streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); Go clients open more connections beyond it."),
+        ConfigKey(path: "server.maxBufferedBytesPerConnection", kind: .int(1024...(1 << 34)), defaultValue: .int(16 * 1024 * 1024),
+                  help: "Request bytes one HTTP/2 connection may hold at once over its streams; a stream beyond it is refused (REFUSED_STREAM, retried by clients). Never below the listener's maxBodyBytes."),
+        ConfigKey(path: "server.maxBufferedBytes", kind: .int(1024...(1 << 34)), defaultValue: .int(96 * 1024 * 1024),
+                  help: "Request bytes one listener may hold at once over all connections; a request beyond it is refused (503, or REFUSED_STREAM). Never below the listener's maxBodyBytes."),
+        ConfigKey(path: "server.shutdownGraceSeconds", kind: .int(1...3600), defaultValue: .int(15),
+                  help: "After SIGTERM, requests under way may finish for this long; the process exits by then whatever it is doing. Keep it below the pod's terminationGracePeriodSeconds (30)."),
     ]
 
     static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })

@@ -20,8 +20,7 @@ struct WebhookService: Service {
         configuration.host = config.string("webhook.address")
         configuration.port = config.int("webhook.port")
         configuration.path = config.string("webhook.path")
-        configuration.maxBodyBytes = config.int("webhook.maxBodyBytes")
-        configuration.idleTimeout = .seconds(config.int("webhook.idleTimeoutSeconds"))
+        configuration.limits = config.listenerLimits(maxBodyBytes: config.int("webhook.maxBodyBytes"), idleTimeoutSeconds: config.int("webhook.idleTimeoutSeconds"))
         let clientCA = config.string("webhook.tls.clientCAFile")
         configuration.clientCAFile = clientCA.isEmpty ? nil : clientCA
         var webhookLogger = logger

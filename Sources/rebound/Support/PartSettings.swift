@@ -1,6 +1,7 @@
 import Capacity
 import Failover
 import Foundation
+import Serving
 
 /// Turns the resolved configuration into each part's settings.
 extension ResolvedConfig {
@@ -17,6 +18,23 @@ extension ResolvedConfig {
         keys.capacitySource = string("capacity.source") == "annotation"
             ? .annotation(prefix: string("capacity.annotationPrefix")) : .allocatable(prefix: string("capacity.allocatablePrefix"))
         return keys
+    }
+
+    /// A listener's bounds: the shared `server.*` keys, with the listener's own body limit and idle timeout.
+    func listenerLimits(maxBodyBytes: Int, idleTimeoutSeconds: Int) -> ListenerLimits {
+        var limits = ListenerLimits(maxBodyBytes: maxBodyBytes)
+        limits.maxConnections = int("server.maxConnections")
+        limits.handshakeTimeout = .seconds(int("server.handshakeTimeoutSeconds"))
+        limits.headerTimeout = .seconds(int("server.headerTimeoutSeconds"))
+        limits.requestTimeout = .seconds(int("server.requestTimeoutSeconds"))
+        limits.idleTimeout = .seconds(idleTimeoutSeconds)
+        limits.maxHeaderBytes = int("server.maxHeaderBytes")
+        limits.maxConcurrentStreams = int("server.http2MaxConcurrentStreams")
+        limits.maxBufferedBytesPerConnection = max(int("server.maxBufferedBytesPerConnection"), maxBodyBytes)
+        limits.maxBufferedBytes = max(int("server.maxBufferedBytes"), maxBodyBytes)
+        // Connections drain for a little less than the process has left, so it exits cleanly.
+        limits.shutdownGracePeriod = .seconds(max(1, int("server.shutdownGraceSeconds") - 3))
+        return limits
     }
 
     var failoverSettings: FailoverSettings {

@@ -15,12 +15,10 @@ struct ReboundRuntime {
         let clientConfiguration = try makeClientConfiguration(config)
         let client = try KubeClient(clientConfiguration, logger: logger)
         let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), logger: logger)
-        let health = HealthServer(
-            address: config.string("health.address"), port: config.int("health.port"), registry: registry,
-            ready: { await caches.hasSynced }, logger: logger)
+        let health = HealthEndpoint.listener(config: config, registry: registry, ready: { await caches.hasSynced }, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: CacheService(caches: caches, logger: logger)),
-            .init(service: health.application()),
+            .init(service: health),
         ]
         var extraClients: [KubeClient] = []
         if config.bool("failover.enabled") {

@@ -27,7 +27,7 @@ public actor CertificateReloader {
     private var nextWatcher = 0
 
     /// Loads the pair; failing here is a start-up error the operator must fix.
-    public init(certificateFile: String, keyFile: String, interval: Duration = .seconds(1), logger: Logger = Logger(label: "rebound.webhook.tls")) throws(CertificateLoadError) {
+    public init(certificateFile: String, keyFile: String, interval: Duration = .seconds(1), logger: Logger = Logger(label: "rebound.tls")) throws(CertificateLoadError) {
         let contents = try CertificatePair.read(certificateFile: certificateFile, keyFile: keyFile)
         let material = try CertificatePair.parse(contents, certificateFile: certificateFile, keyFile: keyFile)
         self.identity = ServingIdentity(material)

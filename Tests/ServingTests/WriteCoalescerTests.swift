@@ -1,7 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import Webhook
+@testable import Serving
 
 /// What NIOHTTP2 writes between two flushes reaches TLS as one buffer, in order, and every
 /// write's promise is kept.
@@ -13,9 +13,9 @@ struct WriteCoalescerTests {
         defer { _ = try? channel.finish() }
         let first = channel.eventLoop.makePromise(of: Void.self)
         let second = channel.eventLoop.makePromise(of: Void.self)
-        var done: [Int] = []
-        first.futureResult.whenSuccess { done.append(1) }
-        second.futureResult.whenSuccess { done.append(2) }
+        let done = Record<[Int]>([])
+        first.futureResult.whenSuccess { done.value.append(1) }
+        second.futureResult.whenSuccess { done.value.append(2) }
         for (part, promise) in [("HEADERS|", first), ("DATA-HEADER|", nil), ("payload", second)] as [(String, EventLoopPromise<Void>?)] {
             channel.write(IOData.byteBuffer(ByteBuffer(string: part)), promise: promise)
         }
@@ -27,7 +27,7 @@ struct WriteCoalescerTests {
         }
         #expect(String(buffer: written) == "HEADERS|DATA-HEADER|payload")
         #expect(try channel.readOutbound(as: IOData.self) == nil, "one buffer only")
-        #expect(done.sorted() == [1, 2])
+        #expect(done.value.sorted() == [1, 2])
 
         // The next round starts empty (the storage is reused, not the bytes).
         channel.write(IOData.byteBuffer(ByteBuffer(string: "next")), promise: nil)
@@ -45,10 +45,16 @@ struct WriteCoalescerTests {
         channel.flush()
         #expect(try channel.readOutbound(as: IOData.self) == nil)
         let lost = channel.eventLoop.makePromise(of: Void.self)
-        var failed = false
-        lost.futureResult.whenFailure { _ in failed = true }
+        let failed = Record(false)
+        lost.futureResult.whenFailure { _ in failed.value = true }
         channel.write(IOData.byteBuffer(ByteBuffer(string: "never flushed")), promise: lost)
         _ = try? channel.finish()
-        #expect(failed)
+        #expect(failed.value)
     }
+}
+
+/// A value an EmbeddedChannel's callbacks change; they run on the test's own thread.
+final class Record<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
