@@ -27,6 +27,15 @@ struct ConfigTests {
         }
     }
 
+    @Test("docs/configuration.md holds the table `rebound config reference` prints (regenerate it when a key changes)")
+    func referenceIsCurrent() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let document = try String(contentsOf: url.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let table = document.split(separator: "\n", omittingEmptySubsequences: false).filter { $0.hasPrefix("|") }.joined(separator: "\n") + "\n"
+        #expect(table == ConfigSchema.markdownTable(), "run: swift run rebound config reference, and paste it into docs/configuration.md")
+    }
+
     @Test("flags win over variables, which win over the file")
     func layering() throws {
         let path = try write("failover:\n  notReadyTimeoutSeconds: 45\n  maxFailedNodeFraction: 0.25\nwebhook:\n  port: 9443\n")
