@@ -227,6 +227,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler {
     /// On shutdown an idle connection closes at once; one with a request under way closes after
     /// its response, which says `connection: close`.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is HTTP1RequestAbandoned {
+            closing = true
+            releaseAll()
+            return
+        }
         guard event is ChannelShouldQuiesceEvent else {
             context.fireUserInboundEventTriggered(event)
             return

@@ -22,6 +22,9 @@ final class HTTP1RequestClock {
     var phase = Phase.idle
 }
 
+/// Tells the handler after the decoder that the request being read was refused.
+struct HTTP1RequestAbandoned {}
+
 /// Enforces the read deadlines and the header size of HTTP/1.1 requests, before NIOHTTP1's
 /// decoder. A request's headers must arrive within ``ListenerLimits/headerTimeout`` of its first
 /// byte and in at most ``ListenerLimits/maxHeaderBytes``; the whole request within
@@ -69,7 +72,8 @@ final class HTTP1ReadGuard: ChannelInboundHandler {
         guard timer == nil else { return }
         let deadline: ContinuousClock.Instant
         switch clock.phase {
-        case .head(let started, _): deadline = started + listener.limits.headerTimeout
+        // The request deadline may come first when it is set shorter than the header deadline.
+        case .head(let started, _): deadline = started + min(listener.limits.headerTimeout, listener.limits.requestTimeout)
         case .body(let started): deadline = started + listener.limits.requestTimeout
         case .idle, .answering, .discarding: return
         }
@@ -104,6 +108,9 @@ final class HTTP1ReadGuard: ChannelInboundHandler {
             extraHeaders: response.extraHeaders, keepAlive: false, into: &buffer)
         buffer.writeImmutableBuffer(response.body)
         Self.sendLast(buffer, clock: clock, context: context)
+        // The request half read is abandoned: its handler gives back what it holds now, not
+        // when the connection finally closes.
+        context.fireUserInboundEventTriggered(HTTP1RequestAbandoned())
     }
 
     /// How long a connection is kept reading (and dropping) after its last response, at most.
