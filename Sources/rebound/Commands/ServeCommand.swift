@@ -4,6 +4,8 @@ import Kube
 import Logging
 import Metrics
 import Prometheus
+import NIOCore
+import Serving
 import ServiceLifecycle
 
 /// `rebound serve`: runs the webhook, the extender and the failover controller against a cluster.
@@ -23,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Failover logs every action it would take and writes nothing (same as --set failover.dryRun=true).")
     var dryRun = false
 
+    /// For the shutdown test only: on SIGTERM, block the serving event loops for this many seconds.
+    @Option(name: .customLong("test-stall-on-shutdown"), help: .hidden)
+    var stallOnShutdownSeconds: Int?
+
     func run() async throws {
         let config = try options.resolve(extra: dryRun ? ["failover.dryRun=true"] : [])
         ReboundLogging.bootstrap(level: config.string("log.level"), format: config.string("log.format"))
@@ -32,15 +38,21 @@ struct ServeCommand: AsyncParsableCommand {
 
         let runtime = try ReboundRuntime.build(config: config, registry: registry, logger: logger)
         logger.info("starting", metadata: ["server": "\(runtime.client.configuration.server)", "dryRun": "\(config.bool("failover.dryRun"))"])
+        ShutdownWatchdog.arm(grace: .seconds(config.int("server.shutdownGraceSeconds")))
+        var services = runtime.services
+        if let stallOnShutdownSeconds { services.append(.init(service: StallOnShutdown(seconds: stallOnShutdownSeconds))) }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var failure: (any Error)?
         do {
             try await group.run()
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
+            failure = error
         }
         await runtime.shutdown()
         logger.info("stopped")
+        if failure != nil { throw ExitCode.failure }
     }
 }
 
@@ -62,5 +74,20 @@ struct CacheService: Service {
         runner.cancel()
         syncLogger.cancel()
         await runner.value
+    }
+}
+
+/// Test hook (`--test-stall-on-shutdown`): a service that, on graceful shutdown, blocks every
+/// serving event loop, as a request stuck in a parser once did, so the shutdown test can show
+/// that the process still exits within `server.shutdownGraceSeconds`.
+struct StallOnShutdown: Service {
+    let seconds: Int
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        for _ in 0..<System.coreCount {
+            ServingEventLoops.shared.next().execute { sleep(UInt32(seconds)) }
+        }
+        try await Task.sleep(for: .seconds(seconds))
     }
 }
