@@ -14,6 +14,10 @@ let package = Package(
         .library(name: "Capacity", targets: ["Capacity"]),
         .library(name: "Kube", targets: ["Kube"]),
         .library(name: "ClusterSim", targets: ["ClusterSim"]),
+        .library(name: "Serving", targets: ["Serving"]),
+        .library(name: "Webhook", targets: ["Webhook"]),
+        .library(name: "Extender", targets: ["Extender"]),
+        .library(name: "ReboundConfig", targets: ["ReboundConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -126,10 +130,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReboundConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "rebound",
             dependencies: [
-                "Capacity", "Kube", "Serving", "Webhook", "Extender", "Failover", "ClusterSim",
+                "Capacity", "Kube", "Serving", "Webhook", "Extender", "Failover", "ClusterSim", "ReboundConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -206,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "ReboundTests",
             dependencies: [
-                "rebound", "TestSupport", "Kube", "ClusterSim", "Extender", "Serving",
+                "rebound", "TestSupport", "Kube", "ClusterSim", "Extender", "Serving", "ReboundConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import ReboundConfig
 import Foundation
 import Kube
 import TestSupport

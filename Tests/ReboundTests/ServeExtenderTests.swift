@@ -1,3 +1,4 @@
+import ReboundConfig
 import ClusterSim
 import Extender
 import Foundation

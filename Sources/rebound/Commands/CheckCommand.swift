@@ -1,3 +1,4 @@
+import ReboundConfig
 import ArgumentParser
 import Foundation
 import Kube

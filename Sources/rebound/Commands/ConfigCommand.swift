@@ -1,3 +1,4 @@
+import ReboundConfig
 import ArgumentParser
 
 /// `rebound config`: the configuration file, its defaults and a check of one.

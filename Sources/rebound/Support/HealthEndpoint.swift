@@ -1,3 +1,4 @@
+import ReboundConfig
 import Logging
 import NIOCore
 import Prometheus

@@ -1,3 +1,4 @@
+import ReboundConfig
 import Capacity
 import Failover
 import Foundation

@@ -1,3 +1,4 @@
+import ReboundConfig
 import Kube
 import Logging
 import Prometheus

@@ -1,8 +1,8 @@
 /// One configuration key: its dotted path in the YAML file, its type, its default and what it
 /// does. The list in ``ConfigSchema`` is the single source of truth for the file, the
 /// environment variables, `--set`, the defaults printout and the docs.
-struct ConfigKey: Sendable {
-    enum Kind: Sendable {
+public struct ConfigKey: Sendable {
+    public enum Kind: Sendable {
         case string
         /// A string from a fixed set.
         case choice([String])
@@ -13,14 +13,14 @@ struct ConfigKey: Sendable {
         case map
     }
 
-    let path: String
-    let kind: Kind
-    let defaultValue: ConfigValue
-    let help: String
+    public let path: String
+    public let kind: Kind
+    public let defaultValue: ConfigValue
+    public let help: String
 
     /// `REBOUND_` and the path in upper snake case: `webhook.tls.certFile` → `REBOUND_WEBHOOK_TLS_CERT_FILE`;
     /// an acronym stays one word: `webhook.tls.clientCAFile` → `REBOUND_WEBHOOK_TLS_CLIENT_CA_FILE`.
-    var environmentVariable: String {
+    public var environmentVariable: String {
         var name = "REBOUND_"
         let characters = Array(path)
         for (index, character) in characters.enumerated() {
@@ -40,7 +40,7 @@ struct ConfigKey: Sendable {
     }
 
     /// What the key accepts, for help and errors.
-    var expectation: String {
+    public var expectation: String {
         switch kind {
         case .string: "a string"
         case .choice(let options): "one of " + options.joined(separator: ", ")
@@ -53,7 +53,7 @@ struct ConfigKey: Sendable {
     }
 
     /// Reads a value written as text (an environment variable or `--set`).
-    func parse(text: String) -> ConfigValue? {
+    public func parse(text: String) -> ConfigValue? {
         switch kind {
         case .string: return .string(text)
         case .choice(let options): return options.contains(text) ? .string(text) : nil
@@ -83,7 +83,7 @@ struct ConfigKey: Sendable {
     }
 
     /// Checks a value from the YAML file against the key's type and range.
-    func check(_ value: ConfigValue) -> ConfigValue? {
+    public func check(_ value: ConfigValue) -> ConfigValue? {
         switch (kind, value) {
         case (.string, .string): return value
         case (.string, .int(let number)): return .string(String(number))

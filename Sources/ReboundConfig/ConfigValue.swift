@@ -1,5 +1,5 @@
 /// A configuration value of one of the types configuration keys can have.
-enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
+public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
     case string(String)
     case int(Int)
     case double(Double)
@@ -7,7 +7,7 @@ enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
     case list([String])
     case map([String: String])
 
-    var description: String {
+    public var description: String {
         switch self {
         case .string(let text): text
         case .int(let number): String(number)
@@ -19,7 +19,7 @@ enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value as YAML, for the defaults file.
-    var yaml: String {
+    public var yaml: String {
         switch self {
         case .string(let text): ConfigValue.quoted(text)
         case .int, .double, .bool: description
@@ -29,7 +29,7 @@ enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }

@@ -2,49 +2,49 @@ import Foundation
 import Yams
 
 /// A configuration problem, naming the key, where it came from and how to fix it.
-struct ConfigError: Error, CustomStringConvertible, Equatable {
-    var message: String
-    var description: String { message }
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public var description: String { message }
 }
 
 /// The configuration after layering defaults, the file, environment variables and `--set` flags.
-struct ResolvedConfig: Sendable {
-    var values: [String: ConfigValue]
+public struct ResolvedConfig: Sendable {
+    public var values: [String: ConfigValue]
     /// Where each non-default value came from (`file.yaml:12`, `REBOUND_X`, `--set`).
-    var sources: [String: String]
+    public var sources: [String: String]
 
-    func string(_ path: String) -> String {
+    public func string(_ path: String) -> String {
         if case .string(let text)? = values[path] { return text }
         preconditionFailure("configuration key \(path) is not a string")
     }
 
-    func int(_ path: String) -> Int {
+    public func int(_ path: String) -> Int {
         if case .int(let number)? = values[path] { return number }
         preconditionFailure("configuration key \(path) is not an integer")
     }
 
-    func double(_ path: String) -> Double {
+    public func double(_ path: String) -> Double {
         if case .double(let number)? = values[path] { return number }
         preconditionFailure("configuration key \(path) is not a number")
     }
 
-    func bool(_ path: String) -> Bool {
+    public func bool(_ path: String) -> Bool {
         if case .bool(let flag)? = values[path] { return flag }
         preconditionFailure("configuration key \(path) is not a boolean")
     }
 
-    func list(_ path: String) -> [String] {
+    public func list(_ path: String) -> [String] {
         if case .list(let items)? = values[path] { return items }
         preconditionFailure("configuration key \(path) is not a list")
     }
 
-    func map(_ path: String) -> [String: String] {
+    public func map(_ path: String) -> [String: String] {
         if case .map(let entries)? = values[path] { return entries }
         preconditionFailure("configuration key \(path) is not a map")
     }
 
     /// The effective configuration as YAML-ish `key: value` lines, with sources.
-    func describe() -> String {
+    public func describe() -> String {
         ConfigSchema.keys.map { key in
             let value = values[key.path] ?? key.defaultValue
             return "\(key.path): \(value.yaml)" + (sources[key.path].map { "   # from \($0)" } ?? "")
@@ -53,8 +53,8 @@ struct ResolvedConfig: Sendable {
 }
 
 /// Builds a ``ResolvedConfig``: defaults, then the YAML file, then `REBOUND_*` variables, then `--set`.
-enum ConfigLoader {
-    static func load(file: String?, environment: [String: String], overrides: [String]) throws(ConfigError) -> ResolvedConfig {
+public enum ConfigLoader {
+    public static func load(file: String?, environment: [String: String], overrides: [String]) throws(ConfigError) -> ResolvedConfig {
         var config = ResolvedConfig(values: Dictionary(uniqueKeysWithValues: ConfigSchema.keys.map { ($0.path, $0.defaultValue) }), sources: [:])
         if let file, !file.isEmpty {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -92,7 +92,7 @@ enum ConfigLoader {
     }
 
     /// Reads the YAML file into `config`, refusing unknown keys and values of the wrong type.
-    static func apply(yaml: String, source: String, to config: inout ResolvedConfig) throws(ConfigError) {
+    public static func apply(yaml: String, source: String, to config: inout ResolvedConfig) throws(ConfigError) {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -172,7 +172,7 @@ enum ConfigLoader {
     }
 
     /// Cross-key rules that single values cannot express.
-    static func validate(_ config: ResolvedConfig) throws(ConfigError) {
+    public static func validate(_ config: ResolvedConfig) throws(ConfigError) {
         if config.int("leaderElection.renewDeadlineSeconds") >= config.int("leaderElection.leaseDurationSeconds") {
             throw ConfigError(message: "leaderElection.renewDeadlineSeconds (\(config.int("leaderElection.renewDeadlineSeconds"))) must be less than leaderElection.leaseDurationSeconds (\(config.int("leaderElection.leaseDurationSeconds"))), or two leaders could overlap")
         }
@@ -211,27 +211,27 @@ enum ConfigLoader {
         }
     }
 
-    static func isQualifiedName(_ value: String) -> Bool {
+    public static func isQualifiedName(_ value: String) -> Bool {
         let parts = value.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let name = parts.last, !name.isEmpty, name.count <= 63 else { return false }
         if parts.count == 2 && (parts[0].isEmpty || parts[0].count > 253) { return false }
         return value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._/".contains($0)) }
     }
 
-    static func suggestion(forPath path: String) -> String {
+    public static func suggestion(forPath path: String) -> String {
         let best = ConfigSchema.keys.map(\.path).min { distance($0.lowercased(), path.lowercased()) < distance($1.lowercased(), path.lowercased()) }
         guard let best, distance(best.lowercased(), path.lowercased()) <= 3 else { return "" }
         return " (did you mean \(best)?)"
     }
 
-    static func suggestion(forVariable name: String) -> String {
+    public static func suggestion(forVariable name: String) -> String {
         let best = ConfigSchema.keys.map(\.environmentVariable).min { distance($0, name) < distance($1, name) }
         guard let best, distance(best, name) <= 3 else { return "" }
         return " (did you mean \(best)?)"
     }
 
     /// Levenshtein distance, for "did you mean".
-    static func distance(_ a: String, _ b: String) -> Int {
+    public static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         var previous = Array(0...b.count)

@@ -1,12 +1,12 @@
 /// Every configuration key Rebound reads, with its default and meaning. Sections group keys in
 /// the defaults file; the order here is the order there.
-enum ConfigSchema {
-    struct Section {
+public enum ConfigSchema {
+    public struct Section: Sendable {
         let name: String
         let help: String
     }
 
-    static let sections: [Section] = [
+    public static let sections: [Section] = [
         Section(name: "log", help: "Logging."),
         Section(name: "kube", help: "How Rebound reaches the Kubernetes API."),
         Section(name: "compat", help: "Annotation, label and StorageClass keys Rebound recognises. The defaults are Carina's."),
@@ -19,7 +19,7 @@ enum ConfigSchema {
         Section(name: "server", help: "Bounds every listener (webhook, extender, health) sets its callers, and how long the process may take to stop."),
     ]
 
-    static let keys: [ConfigKey] = [
+    public static let keys: [ConfigKey] = [
         ConfigKey(path: "log.level", kind: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]), defaultValue: .string("info"),
                   help: "Least severe log level written."),
         ConfigKey(path: "log.format", kind: .choice(["text", "json"]), defaultValue: .string("text"),
@@ -141,10 +141,10 @@ enum ConfigSchema {
                   help: "After SIGTERM, requests under way may finish for this long; the process exits by then whatever it is doing. Keep it below the pod's terminationGracePeriodSeconds (30)."),
     ]
 
-    static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
+    public static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 
     /// The full configuration file with every key at its default, each with its help.
-    static func defaultsYAML() -> String {
+    public static func defaultsYAML() -> String {
         var lines = [
             "# Rebound configuration. Every key is shown with its default value.",
             "# Each key can also be set with an environment variable (shown below each key)",
@@ -174,7 +174,7 @@ enum ConfigSchema {
     }
 
     /// The keys as a Markdown table, for docs/configuration.md.
-    static func markdownTable() -> String {
+    public static func markdownTable() -> String {
         var lines = ["| key | default | environment variable | meaning |", "|---|---|---|---|"]
         for key in keys {
             let value = key.defaultValue.description.isEmpty ? "(empty)" : key.defaultValue.description
