@@ -94,14 +94,19 @@ public struct VolumeGroupRequests: Sendable, Hashable {
         return VolumeGroupRequests(gibByGroup)
     }
 
+    /// A JSON string's contents: `"`, `\` and control characters escaped (found by fuzzing: a
+    /// control character written raw did not read back).
     static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return text }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else { return text }
         var result = ""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\"": result += "\\\""
             case "\\": result += "\\\\"
-            default: result.append(character)
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
             }
         }
         return result
@@ -150,6 +155,8 @@ struct FlatObjectParser {
         return true
     }
 
+    /// A JSON string, with its escapes (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\uXXXX`
+    /// and surrogate pairs); nil when it is not one.
     mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         var output: [UInt8] = []
@@ -157,15 +164,45 @@ struct FlatObjectParser {
             let byte = bytes[index]
             index += 1
             if byte == UInt8(ascii: "\"") { return String(decoding: output, as: UTF8.self) }
-            if byte == UInt8(ascii: "\\") {
-                guard index < bytes.count else { return nil }
-                output.append(bytes[index])
-                index += 1
-            } else {
+            guard byte == UInt8(ascii: "\\") else {
                 output.append(byte)
+                continue
+            }
+            guard index < bytes.count else { return nil }
+            let escaped = bytes[index]
+            index += 1
+            switch escaped {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escaped)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var code = hex4() else { return nil }
+                if (0xD800..<0xDC00).contains(code) {
+                    // A high surrogate needs its low half: \uD83D\uDE00.
+                    guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let scalar = Unicode.Scalar(code) else { return nil }
+                output.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default: return nil
             }
         }
         return nil
+    }
+
+    /// Four hex digits.
+    private mutating func hex4() -> UInt32? {
+        guard index + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes[index..<(index + 4)] {
+            guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else { return nil }
+            value = value * 16 + UInt32(digit)
+        }
+        index += 4
+        return value
     }
 
     /// The digits of a non-negative whole number, as written.

@@ -139,7 +139,8 @@ public struct HTTPListener: Service {
             // Before TLS, so a handshake that never completes counts as idle too.
             try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: .nanoseconds(idle.nanoseconds / 2)), IdleConnectionCloser()])
             if let sslContext {
-                try channel.pipeline.syncOperations.addHandlers([NIOSSLServerHandler(context: sslContext), HandshakeDeadline(context: listener)])
+                let deadline = HandshakeDeadline(context: listener)
+                try channel.pipeline.syncOperations.addHandlers([deadline, NIOSSLServerHandler(context: sslContext), HandshakeDeadline.Watcher(deadline)])
             }
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
@@ -196,6 +197,11 @@ public struct HTTPListener: Service {
 /// `MultiThreadedEventLoopGroup.singleton`, where the API client runs its watches and the leader
 /// election its renewals. A flood of requests then competes for the CPU, which the kernel shares
 /// out, but never queues in front of an API response on the same loop.
+///
+/// `REBOUND_SERVING_EVENT_LOOPS=shared` puts the listeners on the singleton instead: only for
+/// measuring what the separation buys (Benchmarks/hostile).
 public enum ServingEventLoops {
-    public static let shared: MultiThreadedEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    public static let shared: MultiThreadedEventLoopGroup =
+        ProcessInfo.processInfo.environment["REBOUND_SERVING_EVENT_LOOPS"] == "shared"
+        ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
 }

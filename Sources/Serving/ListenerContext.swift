@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 import NIOCore
 
 /// What every connection of one listener shares: its endpoint, limits, buffer budget, metrics

@@ -95,6 +95,19 @@ struct ExtremeValueTests {
         }
     }
 
+    @Test("group names with escapes, control characters and invalid UTF-8 survive a round trip (fuzz-quantity crash 8589e8dd)")
+    func annotationEscapes() throws {
+        let crash: [UInt8] = [0x7b, 0x22, 0xff, 0xff, 0x5c, 0x5c, 0x5c, 0x5c, 0x5c, 0x5c, 0x6b, 0x5c, 0x5c, 0x01, 0x00, 0x5c, 0x5c, 0x5c, 0x5c, 0x5c,
+                              0x5c, 0x5c, 0x5c, 0x5c, 0x5c, 0x5c, 0x5c, 0xcc, 0xa4, 0xa3, 0xa3, 0xa0, 0x22, 0x3a, 0x35, 0x7d]
+        for text in [String(decoding: crash, as: UTF8.self), #"{"a\"b\\c\u0001\n\/\ud83d\ude00":3}"#] {
+            let requests = try VolumeGroupRequests.read(annotationValue: text)
+            #expect(VolumeGroupRequests(annotationValue: requests.annotationValue) == requests, "\(text)")
+        }
+        #expect(VolumeGroupRequests(annotationValue: #"{"a\u00":1}"#) == nil, "a broken escape is refused")
+        #expect(VolumeGroupRequests(annotationValue: #"{"a\ud83d":1}"#) == nil, "a lone high surrogate is refused")
+        #expect(try VolumeGroupRequests.read(annotationValue: #"{"\ud83d\ude00":1}"#)["😀"] == 1)
+    }
+
     @Test("the largest accepted annotation value reads back")
     func largestAccepted() {
         let text = "{\"g\":\(VolumeGroupRequests.maximumGiB)}"

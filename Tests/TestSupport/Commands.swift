@@ -70,6 +70,13 @@ private func spawnAndWait(_ executable: String, _ arguments: [String], input: St
     posix_spawn_file_actions_adddup2(&actions, output[1], 1)
     posix_spawn_file_actions_adddup2(&actions, output[1], 2)
     for descriptor in [stdin[0], stdin[1], output[0], output[1]] { posix_spawn_file_actions_addclose(&actions, descriptor) }
+    // Nothing else is inherited: NIO accepts connections without FD_CLOEXEC, and a child holding a
+    // copy of a server's socket keeps the connection open after the server closes it.
+    // (glibc 2.34+; not in the Glibc module map, so looked up.)
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+    }
     let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0

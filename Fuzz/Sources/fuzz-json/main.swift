@@ -15,8 +15,7 @@ runFuzzer { data, size in
     _ = try? scanner.skipValue()
     _ = try? Pod.decode(scanning: bytes)
     _ = try? Node.decode(scanning: bytes)
-    _ = try? PersistentVolumeClaim.decode(scanning: bytes)
-    _ = try? PersistentVolume.decode(scanning: bytes)
+    _ = try? KubeList<Node>.decode(scanning: bytes)
     _ = try? KubeList<Pod>.decode(scanning: bytes)
     return 0
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 public import Logging
+import Metrics
 public import NIOCore
 public import NIOHTTP1
 import NIOSSL
@@ -61,6 +62,14 @@ public final class KubeClient: Sendable {
     public func send(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil, contentType: String = "application/json"
     ) async throws -> Response {
+        // Time in the client, rate limiter included: what a caller (a lease renewal, a failover
+        // write) waits for. `rebound_kube_request_seconds{verb}`; watches are not counted.
+        let started = ContinuousClock.now
+        defer {
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            Timer(label: "rebound_kube_request_seconds", dimensions: [("verb", method.rawValue)])
+                .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }
         var retriedAuth = false
         while true {
             let response = try await perform(method, path, query: query, body: body, contentType: contentType, timeout: configuration.requestTimeout)
