@@ -76,6 +76,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler {
             let reserve = max(announced, 0)
             guard listener.reserve(reserve) else { return refuse(.overBudget, head: head, context: context) }
             incoming = Incoming(head: head, body: ByteBuffer(), reserved: reserve, started: started)
+            // A client that asked first (curl does for bodies over 1 MiB) is told to send the body
+            // now, instead of waiting a second before sending it anyway.
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+            }
         case .body(var part):
             guard var request = incoming else { return }
             incoming = nil  // keeps the buffer uniquely referenced while it grows

@@ -198,10 +198,10 @@ public struct HTTPListener: Service {
 /// election its renewals. A flood of requests then competes for the CPU, which the kernel shares
 /// out, but never queues in front of an API response on the same loop.
 ///
-/// `REBOUND_SERVING_EVENT_LOOPS=shared` puts the listeners on the singleton instead: only for
+/// `BENCHMARK_SHARED_EVENT_LOOPS=1` puts the listeners on the singleton instead: only for
 /// measuring what the separation buys (Benchmarks/hostile).
 public enum ServingEventLoops {
     public static let shared: MultiThreadedEventLoopGroup =
-        ProcessInfo.processInfo.environment["REBOUND_SERVING_EVENT_LOOPS"] == "shared"
+        ProcessInfo.processInfo.environment["BENCHMARK_SHARED_EVENT_LOOPS"] != nil
         ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
 }

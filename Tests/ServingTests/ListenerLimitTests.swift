@@ -161,4 +161,22 @@ struct ListenerLimitTests {
             #expect(try metrics.expectGauge("rebound_listener_buffered_bytes", [("listener", "test")]).lastValue == 0)
         }
     }
+
+    @Test("Expect: 100-continue is answered before the body is sent; an oversized body is refused instead, unsent")
+    func expectContinue() async throws {
+        var limits = ListenerLimits()
+        limits.maxBodyBytes = 1000
+        try await RunningListener.with(limits: limits, tls: false) { listener in
+            let connection = try await RawConnection.open(port: listener.port)
+            await connection.send("POST /echo HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 5\r\nconnection: close\r\n\r\n")
+            #expect(await connection.hasAnswered(within: .seconds(5)), "no 100 Continue")
+            await connection.send("hello")
+            let answer = await connection.readUntilClosed()
+            #expect(answer?.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200") == true, "\(answer ?? "no answer")")
+            let large = try await RawConnection.open(port: listener.port)
+            await large.send("POST /echo HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 5000\r\n\r\n")
+            let refused = await large.readUntilClosed()
+            #expect(refused?.hasPrefix("HTTP/1.1 413") == true, "\(refused ?? "no answer")")
+        }
+    }
 }

@@ -30,6 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     var stallOnShutdownSeconds: Int?
 
     func run() async throws {
+        MemoryRelease.tuneAllocator(environment: ProcessInfo.processInfo.environment)
         let config = try options.resolve(extra: dryRun ? ["failover.dryRun=true"] : [])
         ReboundLogging.bootstrap(level: config.string("log.level"), format: config.string("log.format"))
         let logger = Logger(label: "rebound")
