@@ -28,6 +28,12 @@ public enum ClaimRecovery {
     /// The merge patch that clears the template once the claim exists again.
     static let donePatch: JSONValue = ["metadata": ["annotations": [.init(stringLiteral: templateAnnotation): .null, .init(stringLiteral: replacedUIDAnnotation): .null]]]
 
+    /// The merge patch that removes every mark, when a migration stops because its node recovered.
+    static let clearPatch: JSONValue = ["metadata": [
+        "labels": [.init(stringLiteral: failedNodeLabel): .null, .init(stringLiteral: failedAtLabel): .null],
+        "annotations": [.init(stringLiteral: templateAnnotation): .null, .init(stringLiteral: replacedUIDAnnotation): .null],
+    ]]
+
     /// The uid of the claim a marked volume replaces.
     public static func replacedUID(on volume: PersistentVolume) -> String? {
         volume.metadata.annotations?[replacedUIDAnnotation] ?? volume.spec?.claimRef?.uid

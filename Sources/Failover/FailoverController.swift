@@ -4,12 +4,15 @@ public import Logging
 
 /// Watches nodes and pods and moves opted-in pods off nodes that have failed.
 ///
-/// Event-driven: a node that turns NotReady gets a timer for `notReadyTimeout` from its
-/// condition's transition time; if it is still not Ready then, it has failed. Out-of-service
-/// taints and deletions fail a node at once. Its opted-in pods — and pending pods whose local
-/// claims are pinned to it — are queued and migrated by a pool of workers under a rate limit,
-/// unless the partition guard holds (too many nodes down at once). All state is derived from the
-/// API, so a restarted (or newly elected) controller picks up where another left off.
+/// Event-driven: a node that turns NotReady gets a timer for `notReadyTimeout` (see
+/// ``NodeFailureDetector`` for what it counts from); if it is still not Ready then, it is
+/// *suspected* down. Out-of-service taints, configured fencing signals and deletions *confirm* a
+/// node down at once. Its opted-in pods — and pending pods whose local claims are pinned to it —
+/// go through a level-triggered ``WorkQueue`` to a pool of workers under a rate limit, unless the
+/// partition guard holds (too many nodes down at once, in the cluster or, optionally, a zone).
+/// Pods whose volumes other nodes can reach wait for confirmation; claims shared with pods that
+/// are not moving are never rebuilt. All state is derived from the API, so a restarted (or newly
+/// elected) controller picks up where another left off.
 public actor FailoverController {
     nonisolated let client: KubeClient
     nonisolated let caches: ClusterCaches
@@ -23,30 +26,37 @@ public actor FailoverController {
     nonisolated let partitionGuard: PartitionGuard
     nonisolated let waiter = ClaimDeletionWaiter()
     nonisolated let recorder: EventRecorder
+    nonisolated let queue = WorkQueue<String>()
     private let now: @Sendable () -> Date
+
+    /// The label the per-zone partition guard groups nodes by.
+    public static let zoneLabel = "topology.kubernetes.io/zone"
 
     private var states: [String: NodeFailureState] = [:]
     private var nodeLabels: [String: [String: String]] = [:]
     private var failedSince: [String: ContinuousClock.Instant] = [:]
     private var firstSeenNotReady: [String: Date] = [:]
+    /// When the partition guard last let a node's scope go: its timer restarts from there.
+    private var releasedAt: [String: Date] = [:]
     private var timers: [String: Task<Void, Never>] = [:]
     private var unhealthy: Set<String> = []
-    private var queued: Set<String> = []
     private var heldByGuard: Set<String> = []
-    private var retries: [String: Int] = [:]
-    private var paused = false
-    private let queue: AsyncStream<String>
-    private let queueInput: AsyncStream<String>.Continuation
+    /// Guard scopes holding migration: "" for the cluster, "zone/<name>" for a zone.
+    private var pausedScopes: Set<String> = []
+    /// The hold last announced (Event) for each pod, so a resync does not repeat it.
+    private var announcedHolds: [String: MigrationHold] = [:]
 
     /// - Parameters:
     ///   - identity: this replica's name, for events.
     ///   - eventClient: the client Events are posted with (by default `client`); give it its own
     ///     rate limit so recording never competes with the migrations themselves.
+    ///   - mayAct: checked before every write; false once this replica's leadership has lapsed
+    ///     (see ``LeaderElector/mayAct()``).
     ///   - observer: told of every write made (or, in dry-run, planned); for tests and tooling.
     public init(
         client: KubeClient, caches: ClusterCaches, settings: FailoverSettings, identity: String, logger: Logger = Logger(label: "rebound.failover"),
         metrics: FailoverMetrics = FailoverMetrics(), eventClient: KubeClient? = nil, now: @escaping @Sendable () -> Date = { Date() },
-        observer: (@Sendable (MigrationAction) -> Void)? = nil
+        mayAct: @escaping @Sendable () -> Bool = { true }, observer: (@Sendable (MigrationAction) -> Void)? = nil
     ) {
         self.client = client
         self.caches = caches
@@ -60,10 +70,22 @@ public actor FailoverController {
         self.partitionGuard = PartitionGuard(maxUnhealthyFraction: settings.maxFailedNodeFraction)
         let recorder = EventRecorder(client: eventClient ?? client, instance: identity, logger: logger)
         self.recorder = recorder
-        self.executor = MigrationExecutor(
+        let fencing = settings.fencing
+        var executor = MigrationExecutor(
             client: client, settings: settings, recorder: recorder, metrics: metrics, logger: logger, waiter: waiter,
             planner: MigrationPlanner(keys: settings.keys), observer: observer)
-        (queue, queueInput) = AsyncStream<String>.makeStream()
+        executor.mayAct = mayAct
+        executor.nodeStatus = { name in
+            do {
+                let node = try await client.get(Node.self, name)
+                return fencing.facts(of: node).isHealthy ? .recovered : .stillDown
+            } catch let error as KubeAPIError where error.isNotFound {
+                return .stillDown
+            } catch {
+                return .unknown("\(error)")
+            }
+        }
+        self.executor = executor
     }
 
     // MARK: Running
@@ -119,15 +141,26 @@ public actor FailoverController {
                     }
                 }
             }
+            group.addTask {
+                // Level-triggered safety net: every pod on a failed node is looked at again
+                // periodically, whatever events were missed or holds were waiting for.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.settings.resyncPeriod)
+                    if Task.isCancelled { break }
+                    await self.resync()
+                }
+            }
             for _ in 0..<max(1, settings.workers) {
                 group.addTask {
-                    for await key in self.queue {
-                        await self.process(key)
+                    while let key = await self.queue.next() {
+                        let outcome = await self.process(key)
+                        await self.finished(key, outcome)
+                        await self.queue.done(key)
                     }
                 }
             }
         }
-        queueInput.finish()
+        await queue.shutDown()
         for timer in timers.values { timer.cancel() }
         await recorder.flush()
     }
@@ -137,17 +170,25 @@ public actor FailoverController {
     private func nodeChanged(_ node: Node) async {
         let name = node.name
         nodeLabels[name] = node.metadata.labels ?? [:]
-        let facts = Self.failureFacts(node)
-        if facts.ready != "True" || facts.outOfService { unhealthy.insert(name) } else { unhealthy.remove(name) }
+        let facts = settings.fencing.facts(of: node)
+        if !facts.isHealthy { unhealthy.insert(name) } else { unhealthy.remove(name) }
         if facts.ready != "True", firstSeenNotReady[name] == nil { firstSeenNotReady[name] = now() }
-        if facts.ready == "True" { firstSeenNotReady.removeValue(forKey: name) }
-        let state = detector.state(of: facts, now: now(), firstSeenNotReady: firstSeenNotReady[name])
-        await apply(state, to: name)
+        if facts.ready == "True" {
+            firstSeenNotReady.removeValue(forKey: name)
+            releasedAt.removeValue(forKey: name)
+        }
+        await apply(evaluate(name, facts), to: name)
+        await updateGuard()
+    }
+
+    private func evaluate(_ name: String, _ facts: NodeFailureFacts) -> NodeFailureState {
+        detector.state(of: facts, now: now(), firstSeenNotReady: firstSeenNotReady[name], notBefore: releasedAt[name])
     }
 
     private func nodeDeleted(_ node: Node) async {
         unhealthy.remove(node.name)
         await apply(.failed(.deleted), to: node.name)
+        await updateGuard()
     }
 
     private func apply(_ state: NodeFailureState, to name: String) async {
@@ -161,8 +202,9 @@ public actor FailoverController {
                 logger.info("node is healthy again", metadata: ["node": "\(name)"])
             }
         case .suspect(let deadline):
-            if case .suspect = previous, timers[name] != nil { break }
+            if case .suspect(let old) = previous, old == deadline, timers[name] != nil { break }
             timers[name]?.cancel()
+            failedSince.removeValue(forKey: name)
             let delay = max(0, deadline.timeIntervalSince(now()))
             logger.info("node is not ready; it counts as failed if it stays so", metadata: ["node": "\(name)", "in": "\(String(format: "%.1f", delay)) s"])
             timers[name] = Task { [weak self] in
@@ -172,15 +214,14 @@ public actor FailoverController {
             }
         case .failed(let reason):
             timers.removeValue(forKey: name)?.cancel()
-            if previous?.isFailed != true {
-                failedSince[name] = ContinuousClock.now
-                logger.warning("node failed", metadata: ["node": "\(name)", "reason": "\(reason)"])
+            if previous != state {
+                if previous?.isFailed != true { failedSince[name] = ContinuousClock.now }
+                logger.warning(reason.isConfirmed ? "node is down (confirmed)" : "node is suspected down", metadata: ["node": "\(name)", "reason": "\(reason)"])
             }
             await enqueuePods(of: name)
         }
-        updateGuard()
         metrics.failedNodes(states.values.filter(\.isFailed).count)
-        if case .deleted? = { if case .failed(let reason) = state { return reason } else { return nil } }() {
+        if case .failed(.deleted) = state {
             // Forget deleted nodes once their pods are handled; their claims stay found through the volumes.
             nodeLabels.removeValue(forKey: name)
         }
@@ -192,38 +233,69 @@ public actor FailoverController {
         await nodeChanged(node)
     }
 
-    static func failureFacts(_ node: Node) -> NodeFailureFacts {
-        let ready = node.condition("Ready")
-        let outOfService = (node.spec?.taints ?? []).contains { $0.key == "node.kubernetes.io/out-of-service" }
-        // Conditions carry whole seconds: the change may have happened up to a second later than
-        // written, so count from the end of that second and never act before the timeout.
-        let since = ready?.lastTransitionTime.map { $0.micro ? $0.date : $0.date.addingTimeInterval(1) }
-        return NodeFailureFacts(ready: ready?.status, readySince: since, outOfService: outOfService)
-    }
-
     // MARK: The partition guard
 
-    private func updateGuard() {
-        let total = states.count - states.values.filter { if case .failed(.deleted) = $0 { return true } else { return false } }.count
-        let allowed = partitionGuard.allowsMigration(unhealthy: unhealthy.count, total: max(total, 0))
-        if allowed == paused {
-            paused = !allowed
-            metrics.paused(paused)
-            if paused {
-                logger.critical("pausing all migration: too many nodes are unhealthy at once, which looks like a network partition", metadata: [
-                    "unhealthy": "\(unhealthy.count)", "nodes": "\(total)", "maxFailedNodeFraction": "\(settings.maxFailedNodeFraction)",
-                ])
-            } else {
-                logger.notice("resuming migration: few enough nodes are unhealthy", metadata: ["unhealthy": "\(unhealthy.count)", "nodes": "\(total)"])
-                let held = heldByGuard
-                heldByGuard = []
-                for key in held { enqueue(key) }
-            }
-        }
+    /// The guard scopes a node counts in: the cluster, and its zone when zones are guarded too.
+    private func scopes(of node: String) -> [String] {
+        guard settings.perZonePartitionGuard, let zone = nodeLabels[node]?[Self.zoneLabel] else { return [""] }
+        return ["", "zone/\(zone)"]
     }
 
-    /// Whether migration is paused by the partition guard (for tests and status).
-    public var isPaused: Bool { paused }
+    private func isHeldByGuard(_ node: String) -> Bool {
+        scopes(of: node).contains { pausedScopes.contains($0) }
+    }
+
+    private func updateGuard() async {
+        var counts: [String: (unhealthy: Int, total: Int)] = [:]
+        for (name, state) in states {
+            if case .failed(.deleted) = state { continue }
+            for scope in scopes(of: name) {
+                var count = counts[scope] ?? (0, 0)
+                count.total += 1
+                if unhealthy.contains(name) { count.unhealthy += 1 }
+                counts[scope] = count
+            }
+        }
+        if counts[""] == nil { counts[""] = (0, 0) }
+        let paused = Set(counts.filter { !partitionGuard.allowsMigration(unhealthy: $0.value.unhealthy, total: $0.value.total) }.keys)
+        let released = pausedScopes.subtracting(paused)
+        for scope in paused.subtracting(pausedScopes) {
+            let count = counts[scope] ?? (0, 0)
+            logger.critical("pausing migration: too many nodes are unhealthy at once, which looks like a network partition", metadata: [
+                "scope": "\(scope.isEmpty ? "cluster" : scope)", "unhealthy": "\(count.unhealthy)", "nodes": "\(count.total)",
+                "maxFailedNodeFraction": "\(settings.maxFailedNodeFraction)",
+            ])
+        }
+        pausedScopes = paused
+        metrics.paused(!paused.isEmpty)
+        guard !released.isEmpty else { return }
+        // Like kube-controller-manager leaving full disruption: nodes still down in a released
+        // scope start their timers again from now, instead of failing at once on old timestamps.
+        let release = now()
+        for (name, state) in states where scopes(of: name).contains(where: released.contains) {
+            let suspected: Bool
+            switch state {
+            case .suspect: suspected = true
+            case .failed(.notReady): suspected = true
+            default: suspected = false
+            }
+            guard suspected, let node = await caches.nodes.get(name) else { continue }
+            releasedAt[name] = release
+            await apply(evaluate(name, settings.fencing.facts(of: node)), to: name)
+        }
+        for scope in released {
+            let count = counts[scope] ?? (0, 0)
+            logger.notice("resuming migration: few enough nodes are unhealthy; timers of nodes still down restart now", metadata: [
+                "scope": "\(scope.isEmpty ? "cluster" : scope)", "unhealthy": "\(count.unhealthy)", "nodes": "\(count.total)",
+            ])
+        }
+        let held = heldByGuard
+        heldByGuard = []
+        for key in held { await queue.add(key) }
+    }
+
+    /// Whether migration is paused by the partition guard, cluster-wide or in any zone (for tests and status).
+    public var isPaused: Bool { !pausedScopes.isEmpty }
 
     /// The failure state of every node seen.
     public var nodeStates: [String: NodeFailureState] { states }
@@ -232,56 +304,70 @@ public actor FailoverController {
 
     private func podChanged(_ pod: Pod) async {
         if let node = pod.nodeName {
-            if states[node]?.isFailed == true { enqueue(pod.key) }
+            if states[node]?.isFailed == true { await enqueue(pod.key) }
         } else if planner.keys.optsIn(pod), await pinnedFailedNode(of: pod) != nil {
             // A replacement pod that still names a claim pinned to a failed node (a migration was
             // interrupted, or the node was deleted and its pods collected): it can never start.
-            enqueue(pod.key)
+            await enqueue(pod.key)
         }
     }
 
     private func enqueuePods(of node: String) async {
-        for pod in await caches.pods.byIndex(Informer<Pod>.nodeIndex, node) { enqueue(pod.key) }
+        for pod in await caches.pods.byIndex(Informer<Pod>.nodeIndex, node) { await enqueue(pod.key) }
         for volume in await caches.volumes.items() where VolumePinning.isPinned(volume, to: node, nodeLabels: nodeLabels[node]) {
             guard let claim = volume.spec?.claimRef, let namespace = claim.namespace, let claimName = claim.name else { continue }
             for pod in await caches.pods.byIndex(Informer<Pod>.claimIndex, "\(namespace)/\(claimName)") where pod.nodeName == nil {
-                enqueue(pod.key)
+                await enqueue(pod.key)
             }
         }
     }
 
-    private func enqueue(_ key: String) {
-        guard !queued.contains(key) else { return }
-        if paused {
-            heldByGuard.insert(key)
-            return
-        }
-        queued.insert(key)
-        queueInput.yield(key)
+    private func enqueue(_ key: String) async {
+        await queue.add(key)
     }
 
-    private func finished(_ key: String, success: Bool) {
-        queued.remove(key)
-        guard !success else {
-            retries.removeValue(forKey: key)
-            return
-        }
-        let attempt = (retries[key] ?? 0) + 1
-        retries[key] = attempt
-        let delay = min(60.0, 0.5 * pow(2.0, Double(attempt - 1)))
-        logger.info("will retry pod migration", metadata: ["pod": "\(key)", "in": "\(delay) s", "attempt": "\(attempt)"])
-        Task { [weak self] in
-            try? await Task.sleep(for: .seconds(delay))
-            await self?.enqueue(key)
+    private func resync() async {
+        for (name, state) in states where state.isFailed { await enqueuePods(of: name) }
+    }
+
+    /// What became of one key.
+    enum Outcome {
+        /// Nothing (more) to do until something changes.
+        case done
+        /// Try again after a backoff.
+        case retry
+        /// The partition guard holds it; it is queued again on release.
+        case heldByGuard
+    }
+
+    private func finished(_ key: String, _ outcome: Outcome) async {
+        switch outcome {
+        case .done:
+            await queue.forget(key)
+        case .heldByGuard:
+            heldByGuard.insert(key)
+        case .retry:
+            let delay = await queue.retry(key)
+            logger.info("will retry pod migration", metadata: ["pod": "\(key)", "in": "\(delay)"])
         }
     }
 
-    private func isPaused(holding key: String) -> Bool {
-        if paused {
-            queued.remove(key)
-            heldByGuard.insert(key)
+    /// Records (once per pod and hold) why a pod waits.
+    private func announce(_ hold: MigrationHold?, for pod: Pod) {
+        guard let hold else {
+            announcedHolds.removeValue(forKey: pod.key)
+            return
         }
-        return paused
+        guard announcedHolds[pod.key] != hold else { return }
+        announcedHolds[pod.key] = hold
+        let kind: String
+        switch hold {
+        case .awaitingConfirmation: kind = "awaiting_confirmation"
+        case .sharedClaim: kind = "shared_claim"
+        }
+        metrics.held(kind)
+        logger.warning("pod on failed node waits", metadata: ["pod": "\(pod.key)", "why": "\(hold)"])
+        if !settings.dryRun { recorder.record(pod, reason: hold.reason, message: "Not moved yet: \(hold).", warning: true) }
     }
 
     private func state(of node: String) -> NodeFailureState? { states[node] }
@@ -328,27 +414,26 @@ public actor FailoverController {
         }
     }
 
-    private nonisolated func process(_ key: String) async {
-        guard let pod = await caches.pods.get(key) else {
-            await finished(key, success: true)
-            return
-        }
+    /// A pod's migration, worked out from the caches.
+    private enum Preparation {
+        case nothing
+        case heldByGuard
+        case hold(MigrationHold, Pod)
+        case ready(MigrationPlan, node: String)
+    }
+
+    private nonisolated func prepare(_ key: String, readTemplates: Bool) async -> Preparation {
+        guard let pod = await caches.pods.get(key) else { return .nothing }
         if let reason = planner.skipReason(for: pod) {
             if reason != .notOptedIn {
                 logger.info("leaving pod on failed node alone", metadata: ["pod": "\(key)", "why": "\(reason.rawValue)"])
             }
-            await finished(key, success: true)
-            return
+            return .nothing
         }
         var nodeName = pod.nodeName
         if nodeName == nil { nodeName = await pinnedFailedNode(of: pod) }
-        guard let node = nodeName, case .failed(let reason)? = await state(of: node) else {
-            await finished(key, success: true)
-            return
-        }
-        if await isPaused(holding: key) { return }
-        try? await limiter.wait()
-        if await isPaused(holding: key) { return }
+        guard let node = nodeName, case .failed(let reason)? = await state(of: node) else { return .nothing }
+        if await isHeldByGuard(node) { return .heldByGuard }
 
         var claims: [String: PersistentVolumeClaim] = [:]
         var volumes: [String: PersistentVolume] = [:]
@@ -359,14 +444,44 @@ public actor FailoverController {
         }
         let attachments = await caches.volumeAttachments.items().filter { $0.spec.nodeName == node }
         var templates: [String]?
-        if let owner = pod.metadata.controller, owner.kind == "StatefulSet" {
+        if readTemplates, let owner = pod.metadata.controller, owner.kind == "StatefulSet" {
             templates = (try? await client.get(StatefulSet.self, owner.name, namespace: pod.namespace))?.claimTemplateNames
         }
         let plan = planner.plan(
             pod: pod, node: node, nodeLabels: await labels(of: node), reason: reason, claims: claims, volumes: volumes,
             attachments: attachments, claimTemplates: templates)
-        let success = await executor.execute(plan)
-        if success, let elapsed = await failedDuration(of: node) { metrics.migrationDuration(elapsed) }
-        await finished(key, success: success)
+        var users: [String: [Pod]] = [:]
+        for local in plan.localClaims { users[local.claim.key] = await caches.pods.byIndex(Informer<Pod>.claimIndex, local.claim.key) }
+        if let hold = planner.hold(for: plan, claimUsers: users, requireConfirmation: settings.networkVolumesRequireConfirmation) {
+            return .hold(hold, pod)
+        }
+        return .ready(plan, node: node)
+    }
+
+    private nonisolated func process(_ key: String) async -> Outcome {
+        // A cheap look first, so pods that wait never spend the rate limit.
+        switch await prepare(key, readTemplates: false) {
+        case .nothing: return .done
+        case .heldByGuard: return .heldByGuard
+        case .hold(let hold, let pod):
+            await announce(hold, for: pod)
+            return .done
+        case .ready: break
+        }
+        try? await limiter.wait()
+        // Level-triggered: decide again on what is true after the wait (the pod may have been
+        // replaced, its node may have recovered).
+        switch await prepare(key, readTemplates: true) {
+        case .nothing: return .done
+        case .heldByGuard: return .heldByGuard
+        case .hold(let hold, let pod):
+            await announce(hold, for: pod)
+            return .done
+        case .ready(let plan, let node):
+            await announce(nil, for: plan.pod)
+            let success = await executor.execute(plan)
+            if success, let elapsed = await failedDuration(of: node) { metrics.migrationDuration(elapsed) }
+            return success ? .done : .retry
+        }
     }
 }

@@ -31,6 +31,21 @@ public struct FailoverMetrics: Sendable {
         Gauge(label: "rebound_failover_paused", dimensions: [("guard", "partition")], factory: factory).record(paused ? 1 : 0)
     }
 
+    /// Pods whose migration waits (the reason: `awaiting_confirmation`, `shared_claim`).
+    func held(_ reason: String) {
+        Counter(label: "rebound_failover_holds_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// A migration stopped before a destructive step because a live read showed its node recovered.
+    func aborted(_ reason: String) {
+        Counter(label: "rebound_failover_aborts_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// A problem with the lease: `renew_timeout`, `duplicate_identity`.
+    func leaseProblem(_ kind: String) {
+        Counter(label: "rebound_leader_problems_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
     func leader(_ isLeader: Bool) {
         Gauge(label: "rebound_failover_leader", dimensions: [("lease", "failover")], factory: factory).record(isLeader ? 1 : 0)
     }

@@ -1,6 +1,7 @@
 import Foundation
 public import Kube
 public import Logging
+import Synchronization
 
 /// Leader election on a `coordination.k8s.io` Lease, as client-go's leaderelection does: the
 /// holder renews the lease every `retryPeriod`; others take it over only when they have seen it
@@ -30,7 +31,14 @@ public actor LeaderElector {
     private var observedSpec: Lease.Spec?
     private var observedAt: ContinuousClock.Instant?
     private var leading = false
+    /// The renew times this replica wrote lately (a timed-out write may still have landed).
+    private var written: [Date] = []
+    /// Until when this replica may act: the start of its last successful renewal plus
+    /// `renewDeadline`. Read without the actor, before every write the controller makes.
+    private let validUntil = Mutex<ContinuousClock.Instant?>(nil)
 
+    /// - Parameter client: give the elector a client of its own (its own connection pool and
+    ///   rate limiter), so no burst of other requests delays a renewal.
     public init(client: KubeClient, settings: Settings, logger: Logger = Logger(label: "rebound.leader"), metrics: FailoverMetrics = FailoverMetrics()) {
         self.client = client
         self.settings = settings
@@ -41,6 +49,13 @@ public actor LeaderElector {
     /// Whether this replica holds the lease right now.
     public var isLeader: Bool { leading }
 
+    /// Whether this replica may still act as leader: true only until `renewDeadline` after the
+    /// start of its last successful renewal, however long a renewal request hangs. Another replica
+    /// can only acquire `leaseDuration` after it saw that renewal, later than this turns false.
+    public nonisolated func mayAct() -> Bool {
+        validUntil.withLock { until in until.map { clock.now < $0 } ?? false }
+    }
+
     /// Campaigns for the lease until cancelled; while it is held, runs `work` in a task that is
     /// cancelled (and awaited) as soon as leadership is lost. On cancellation the lease is released.
     public func run(whileLeading work: @escaping @Sendable () async -> Void) async {
@@ -50,6 +65,7 @@ public actor LeaderElector {
             logger.notice("became leader", metadata: ["lease": "\(settings.namespace)/\(settings.name)", "identity": "\(settings.identity)"])
             let worker = Task { await work() }
             await renewUntilLost()
+            validUntil.withLock { $0 = nil }
             worker.cancel()
             await worker.value
             setLeading(false)
@@ -70,22 +86,55 @@ public actor LeaderElector {
     /// Tries every retry period until the lease is ours; false when cancelled first.
     private func acquire() async -> Bool {
         while !Task.isCancelled {
-            if await tryAcquireOrRenew() { return true }
+            let start = clock.now
+            if await attempt(until: start + settings.renewDeadline) {
+                renewed(at: start)
+                return true
+            }
             try? await Task.sleep(for: settings.retryPeriod)
         }
         return false
     }
 
-    /// Renews every retry period; returns when a renewal has not succeeded for `renewDeadline`, or on cancellation.
+    /// Renews every retry period; returns once no renewal has succeeded for `renewDeadline`
+    /// (each attempt is cut off at that deadline, so a hanging request cannot keep it waiting),
+    /// or on cancellation.
     private func renewUntilLost() async {
         var lastRenewal = clock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.retryPeriod)
             if Task.isCancelled { return }
-            if await tryAcquireOrRenew() {
-                lastRenewal = clock.now
-            } else if clock.now - lastRenewal >= settings.renewDeadline {
+            let start = clock.now
+            let deadline = lastRenewal + settings.renewDeadline
+            if await attempt(until: deadline) {
+                lastRenewal = start
+                renewed(at: start)
+            } else if clock.now >= deadline {
+                metrics.leaseProblem("renew_deadline")
                 return
+            }
+        }
+    }
+
+    private func renewed(at start: ContinuousClock.Instant) {
+        validUntil.withLock { $0 = start + settings.renewDeadline }
+    }
+
+    /// One ``tryAcquireOrRenew()`` that gives up at `deadline`: the request goes on in the
+    /// background (its answer still updates what was observed), but the caller stops waiting.
+    private func attempt(until deadline: ContinuousClock.Instant) async -> Bool {
+        guard clock.now < deadline else { return false }
+        let once = ResumeOnce()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            once.set(continuation)
+            let request = Task { once.resume(await self.tryAcquireOrRenew()) }
+            Task { [logger, metrics] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                if once.resume(false) {
+                    request.cancel()
+                    metrics.leaseProblem("request_timeout")
+                    logger.warning("a lease request did not finish within the renew deadline; gave up on it")
+                }
             }
         }
     }
@@ -101,6 +150,7 @@ public actor LeaderElector {
             let lease = Lease(
                 metadata: ObjectMeta(name: settings.name, namespace: settings.namespace),
                 spec: Lease.Spec(holderIdentity: settings.identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0))
+            remember(now)
             do {
                 let created = try await client.create(lease)
                 observe(created.spec)
@@ -115,13 +165,28 @@ public actor LeaderElector {
         }
         observe(existing.spec)
         let holder = existing.spec?.holderIdentity ?? ""
-        if !holder.isEmpty && holder != settings.identity {
+        // The lease names this identity but carries a renewal this replica did not write: another
+        // replica runs under the same identity. Treat it as someone else's lease.
+        let foreignSameIdentity = holder == settings.identity && !wroteRenewal(existing.spec?.renewTime)
+        if foreignSameIdentity {
+            if leading {
+                metrics.leaseProblem("duplicate_identity")
+                logger.error("another replica renews the lease under this replica's identity; identities must be unique (leaderElection.identity, $POD_NAME); stepping down", metadata: [
+                    "identity": "\(settings.identity)", "lease": "\(settings.namespace)/\(settings.name)",
+                ])
+                return false
+            }
+            logger.notice("the lease names this identity but this process did not renew it (an earlier run, or a duplicate identity); waiting for it to expire", metadata: [
+                "identity": "\(settings.identity)", "lease": "\(settings.namespace)/\(settings.name)",
+            ])
+        }
+        if (!holder.isEmpty && holder != settings.identity) || foreignSameIdentity {
             let duration = Duration.seconds(Int(existing.spec?.leaseDurationSeconds ?? durationSeconds))
             if let observedAt, clock.now - observedAt < duration { return false }
         }
         var lease = existing
         var spec = existing.spec ?? Lease.Spec()
-        if holder != settings.identity {
+        if holder != settings.identity || foreignSameIdentity {
             spec.acquireTime = now
             spec.leaseTransitions = (spec.leaseTransitions ?? 0) + (holder.isEmpty ? 0 : 1)
         }
@@ -129,6 +194,7 @@ public actor LeaderElector {
         spec.leaseDurationSeconds = durationSeconds
         spec.renewTime = now
         lease.spec = spec
+        remember(now)
         do {
             let updated = try await client.update(lease)
             observe(updated.spec)
@@ -137,6 +203,16 @@ public actor LeaderElector {
             logger.debug("could not update the lease", metadata: ["error": "\(error)"])
             return false
         }
+    }
+
+    private func remember(_ time: KubeTime) {
+        written.append(time.date)
+        if written.count > 8 { written.removeFirst(written.count - 8) }
+    }
+
+    private func wroteRenewal(_ time: KubeTime?) -> Bool {
+        guard let time else { return false }
+        return written.contains { abs($0.timeIntervalSince(time.date)) < 0.001 }
     }
 
     private func observe(_ spec: Lease.Spec?) {
@@ -155,5 +231,40 @@ public actor LeaderElector {
         lease.spec?.leaseDurationSeconds = 1
         _ = try? await client.update(lease)
         logger.info("released the lease", metadata: ["lease": "\(settings.namespace)/\(settings.name)"])
+    }
+}
+
+/// Resumes a continuation exactly once, from whichever of several tasks gets there first.
+final class ResumeOnce: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Bool, Never>?, value: Bool?, done: Bool)>((nil, nil, false))
+
+    func set(_ continuation: CheckedContinuation<Bool, Never>) {
+        let value: Bool? = state.withLock { state in
+            if let value = state.value, !state.done {
+                state.done = true
+                return value
+            }
+            state.continuation = continuation
+            return nil
+        }
+        if let value { continuation.resume(returning: value) }
+    }
+
+    /// Resumes with `value` unless already resumed; true when this call resumed it.
+    @discardableResult
+    func resume(_ value: Bool) -> Bool {
+        let continuation: CheckedContinuation<Bool, Never>?? = state.withLock { state in
+            guard !state.done, state.value == nil else { return .none }
+            if let continuation = state.continuation {
+                state.done = true
+                state.continuation = nil
+                return .some(continuation)
+            }
+            state.value = value
+            return .some(nil)
+        }
+        guard case .some(let pending) = continuation else { return false }
+        pending?.resume(returning: value)
+        return true
     }
 }

@@ -37,7 +37,20 @@ public enum MigrationAction: Sendable, Hashable, CustomStringConvertible {
 /// finalizer holds them while the pod exists), force-delete the pod, and only once each old
 /// claim is really gone create its replacement. Every write is retried on conflicts and server
 /// errors, logged, counted, recorded as an Event, and skipped in dry-run.
+///
+/// Two guards run before writes: `mayAct` (this replica still holds leadership) before every
+/// one, and a live read of the node (`nodeStatus`) before deleting a claim and before deleting the
+/// pod — when the node has recovered, the migration stops there and clears the marks it left.
 struct MigrationExecutor: Sendable {
+    /// What a live read of the failed node says.
+    enum NodeStatus: Sendable, Equatable {
+        case stillDown
+        /// Ready again, with no out-of-service taint or fencing signal.
+        case recovered
+        /// The read failed: nothing is known, so nothing destructive happens now.
+        case unknown(String)
+    }
+
     let client: KubeClient
     let settings: FailoverSettings
     let recorder: EventRecorder
@@ -46,6 +59,38 @@ struct MigrationExecutor: Sendable {
     let waiter: ClaimDeletionWaiter
     let planner: MigrationPlanner
     let observer: (@Sendable (MigrationAction) -> Void)?
+    /// False once this replica may no longer write (its leadership lapsed).
+    var mayAct: @Sendable () -> Bool = { true }
+    /// A live read of a node.
+    var nodeStatus: @Sendable (String) async -> NodeStatus = { _ in .stillDown }
+
+    /// Whether the node is still down right now; when it recovered, clears the marks on the plan's
+    /// volumes so nothing later "finishes" a rebuild that no longer should happen.
+    private func stillDown(_ plan: MigrationPlan, before step: String) async -> Bool {
+        guard !settings.dryRun else { return true }
+        switch await nodeStatus(plan.node) {
+        case .stillDown:
+            return true
+        case .recovered:
+            logger.notice("node recovered; stopping the migration", metadata: ["pod": "\(plan.podKey)", "node": "\(plan.node)", "before": "\(step)"])
+            metrics.aborted("node_recovered")
+            recorder.record(plan.pod, reason: "ReboundMigrationStopped", message: "Node \(plan.node) is Ready again; stopped before \(step).")
+            for local in plan.localClaims {
+                guard let volume = local.volumeName else { continue }
+                do {
+                    _ = try await client.patch(PersistentVolume.self, volume, .merge(ClaimRecovery.clearPatch))
+                } catch let error as KubeAPIError where error.isNotFound {
+                } catch {
+                    logger.warning("could not clear the failover marks on a volume", metadata: ["volume": "\(volume)", "error": "\(error)"])
+                }
+            }
+            return false
+        case .unknown(let error):
+            logger.warning("could not read the node before a destructive step; will retry", metadata: ["pod": "\(plan.podKey)", "node": "\(plan.node)", "error": "\(error)"])
+            metrics.aborted("node_unreadable")
+            return false
+        }
+    }
 
     /// Runs the plan; returns true when every step succeeded.
     func execute(_ plan: MigrationPlan) async -> Bool {
@@ -78,6 +123,9 @@ struct MigrationExecutor: Sendable {
             guard ok else { return finish(plan, success: false) }
         }
 
+        if !plan.localClaims.isEmpty {
+            guard await stillDown(plan, before: "deleting its claims") else { return finish(plan, success: false) }
+        }
         for local in plan.localClaims {
             let claim = local.claim
             guard let uid = claim.metadata.uid else { continue }
@@ -98,6 +146,7 @@ struct MigrationExecutor: Sendable {
             guard ok else { return finish(plan, success: false) }
         }
 
+        guard await stillDown(plan, before: "force-deleting it") else { return finish(plan, success: false) }
         let podDeleted = await perform(.deletePod(pod.key)) {
             guard let uid = pod.metadata.uid else { return }
             do {
@@ -191,6 +240,11 @@ struct MigrationExecutor: Sendable {
         }
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
         for attempt in 1...max(1, settings.maxAttempts) {
+            guard mayAct() else {
+                logger.error("not leading any more; did not \(action)")
+                metrics.action(action.name, result: "not_leader")
+                return false
+            }
             do {
                 try await operation()
                 logger.info("\(action)", metadata: ["attempt": "\(attempt)"])

@@ -19,6 +19,7 @@ public struct MigrationPlanner: Sendable {
     /// The plan for one eligible pod.
     ///
     /// - Parameters:
+    ///   - reason: why the node failed; VolumeAttachments are listed only when it is confirmed down.
     ///   - claims: the pod's claims by name (missing ones are simply not in the map).
     ///   - volumes: PersistentVolumes by name.
     ///   - attachments: VolumeAttachments on the failed node.
@@ -59,11 +60,31 @@ public struct MigrationPlanner: Sendable {
                 networkVolumes.insert(bound.name)
             }
         }
-        let attachmentNames = attachments
+        let attachmentNames = !reason.isConfirmed ? [] : attachments
             .filter { $0.spec.nodeName == node && $0.spec.source.persistentVolumeName.map(networkVolumes.contains) == true }
             .map(\.name)
             .sorted()
-        return MigrationPlan(pod: pod, node: node, reason: reason, localClaims: localClaims, attachments: attachmentNames)
+        var plan = MigrationPlan(pod: pod, node: node, reason: reason, localClaims: localClaims, attachments: attachmentNames)
+        plan.networkVolumes = networkVolumes.sorted()
+        return plan
+    }
+
+    /// Why `plan` must wait, or nil when it may run now.
+    ///
+    /// - Parameters:
+    ///   - claimUsers: every pod that uses each of the plan's local claims, by claim key.
+    ///   - requireConfirmation: pods with network volumes wait for their node to be confirmed down.
+    public func hold(for plan: MigrationPlan, claimUsers: [String: [Pod]], requireConfirmation: Bool) -> MigrationHold? {
+        if requireConfirmation, !plan.reason.isConfirmed, !plan.networkVolumes.isEmpty {
+            return .awaitingConfirmation(volumes: plan.networkVolumes)
+        }
+        for local in plan.localClaims {
+            for user in claimUsers[local.claim.key] ?? [] where user.metadata.uid != plan.pod.metadata.uid {
+                if !keys.optsIn(user) { return .sharedClaim(claim: local.claim.key, pod: user.key, why: "is not opted in to migration") }
+                if let node = user.nodeName, node != plan.node { return .sharedClaim(claim: local.claim.key, pod: user.key, why: "runs on node \(node)") }
+            }
+        }
+        return nil
     }
 
     /// Annotations the binding machinery puts on a claim; a rebuilt claim must start without them.

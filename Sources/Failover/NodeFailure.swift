@@ -14,21 +14,41 @@ public enum NodeFailureState: Sendable, Hashable {
         if case .failed = self { return true }
         return false
     }
+
+    /// Failed, and known to run nothing any more (see ``FailureReason/isConfirmed``).
+    public var isConfirmedDown: Bool {
+        if case .failed(let reason) = self { return reason.isConfirmed }
+        return false
+    }
 }
 
 /// Why a node counts as failed.
 public enum FailureReason: Sendable, Hashable, CustomStringConvertible {
-    /// The Ready condition has not been True since `since`.
+    /// Suspected down: the Ready condition has not been True since `since` (the later of the
+    /// condition's transition time and this replica's first sight of it) plus the timeout.
     case notReady(status: String, since: Date)
-    /// The `node.kubernetes.io/out-of-service` taint: an operator declared the node gone.
+    /// The `node.kubernetes.io/out-of-service` taint: an operator (or a fencing agent) declared
+    /// the node shut down.
     case outOfService
+    /// A configured fencing taint or annotation (`failover.fencingTaints`,
+    /// `failover.fencingAnnotations`): an external agent fenced the node.
+    case fenced(signal: String)
     /// The Node object was deleted.
     case deleted
+
+    /// Confirmed down: something other than silence says the node runs nothing — an out-of-service
+    /// taint, a fencing signal, or the Node object's deletion. Only then are network volumes
+    /// detached. A node that is merely NotReady is *suspected*.
+    public var isConfirmed: Bool {
+        if case .notReady = self { return false }
+        return true
+    }
 
     public var description: String {
         switch self {
         case .notReady(let status, let since): "Ready=\(status) since \(KubeTime.format(since, micro: false))"
         case .outOfService: "tainted node.kubernetes.io/out-of-service"
+        case .fenced(let signal): "fenced (\(signal))"
         case .deleted: "node deleted"
         }
     }
@@ -41,29 +61,41 @@ public struct NodeFailureFacts: Sendable, Hashable {
     /// When the Ready condition last changed; nil when unknown.
     public var readySince: Date?
     public var outOfService: Bool
+    /// The configured fencing signal the node carries, if any (`taint key=value`, `annotation key`).
+    public var fencedBy: String?
 
-    public init(ready: String?, readySince: Date?, outOfService: Bool) {
+    public init(ready: String?, readySince: Date?, outOfService: Bool, fencedBy: String? = nil) {
         self.ready = ready
         self.readySince = readySince
         self.outOfService = outOfService
+        self.fencedBy = fencedBy
     }
+
+    /// Ready and carrying no confirmation of being down: a node that recovered.
+    public var isHealthy: Bool { ready == "True" && !outOfService && fencedBy == nil }
 }
 
-/// Decides when a node has failed: its Ready condition has not been True for `notReadyTimeout`
-/// (measured from the condition's lastTransitionTime, so a restarted controller agrees with the
-/// one before it), or it carries the out-of-service taint. A node that is Ready again before the
-/// timeout is healthy.
+/// Decides when a node has failed. Confirmation (the out-of-service taint, a fencing signal)
+/// fails it at once. Otherwise it is *suspected* down once its Ready condition has not been True
+/// for `notReadyTimeout`, counted on this replica's clock from the later of:
+///
+/// - when this replica first saw the condition not True. The condition's `lastTransitionTime`
+///   was written on another clock (for `Ready=False`, the failing node's own kubelet): a time far
+///   in the past must not fail a node at first sight, and a time in the future must not postpone
+///   failover, so it is never later than this observation and counts only when there is none;
+/// - `notBefore`, when the partition guard released the node (its timer restarts then, as
+///   kube-controller-manager's do when it leaves full disruption).
 public struct NodeFailureDetector: Sendable {
     public var notReadyTimeout: Duration
 
     public init(notReadyTimeout: Duration) { self.notReadyTimeout = notReadyTimeout }
 
-    /// - Parameter firstSeenNotReady: when this controller first saw the node not ready, used when
-    ///   the condition carries no transition time.
-    public func state(of facts: NodeFailureFacts, now: Date, firstSeenNotReady: Date? = nil) -> NodeFailureState {
+    public func state(of facts: NodeFailureFacts, now: Date, firstSeenNotReady: Date? = nil, notBefore: Date? = nil) -> NodeFailureState {
         if facts.outOfService { return .failed(.outOfService) }
+        if let signal = facts.fencedBy { return .failed(.fenced(signal: signal)) }
         guard facts.ready != "True" else { return .healthy }
-        let since = facts.readySince ?? firstSeenNotReady ?? now
+        var since = min(firstSeenNotReady ?? facts.readySince ?? now, now)
+        if let notBefore { since = max(since, min(notBefore, now)) }
         let deadline = since.addingTimeInterval(notReadyTimeout.seconds)
         if deadline <= now { return .failed(.notReady(status: facts.ready ?? "missing", since: since)) }
         return .suspect(deadline: deadline)

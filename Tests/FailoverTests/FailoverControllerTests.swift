@@ -137,7 +137,7 @@ struct FailoverControllerTests {
         await harness.stop()
     }
 
-    @Test("a pod with a network volume is force-deleted and its attachment on the failed node removed; the claim stays")
+    @Test("with networkVolumesRequireConfirmation off, a pod with a network volume moves off a suspected node; its attachment stays, and its claim")
     func networkVolume() async throws {
         let harness = try await FailoverHarness.start()
         for name in ["node-1", "node-2", "node-3"] { try await harness.addNode(name) }
@@ -162,13 +162,14 @@ struct FailoverControllerTests {
         try await harness.schedulePending(to: "node-2")
         #expect(await harness.waitRunning([("web", "web-0")]))
         let claimUID = await harness.claim("web", "shared")?.uid
-        let running = try await harness.startController(settings: FailoverHarness.settings())
+        var settings = FailoverHarness.settings()
+        settings.networkVolumesRequireConfirmation = false
+        let running = try await harness.startController(settings: settings)
         try await harness.setReady("node-2", "False")
-        let detached = await harness.store.waitUntil([Pod.resourceType, VolumeAttachment.resourceType]) {
-            guard await harness.pod("web", "web-0") == nil else { return false }
-            return (try? await harness.store.get(VolumeAttachment.resourceType, namespace: nil, name: "csi-attach-1")) == nil
-        }
-        #expect(detached)
+        #expect(await running.log.waitFor { $0.contains(.deletePod("web/web-0")) })
+        // Only suspected down: the attachment is never deleted (only a confirmed-down node's are).
+        #expect(!running.log.actions.contains(.deleteAttachment("csi-attach-1")))
+        #expect((try? await harness.store.get(VolumeAttachment.resourceType, namespace: nil, name: "csi-attach-1")) != nil)
         #expect(await harness.claim("web", "shared")?.uid == claimUID)
         #expect(await harness.volume("pv-ebs")?.value["spec"]?["persistentVolumeReclaimPolicy"] == "Delete")
         await running.stop()

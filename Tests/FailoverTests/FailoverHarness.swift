@@ -229,3 +229,68 @@ extension StoredObject {
         return name
     }
 }
+
+extension FailoverHarness {
+    /// Taints a node as an operator or a fencing agent would.
+    func taint(_ node: String, key: String, value: String, effect: String = "NoExecute") async throws {
+        _ = try await store.patch(Node.resourceType, namespace: nil, name: node, patchType: .merge, patch: [
+            "spec": ["taints": [["key": .string(key), "value": .string(value), "effect": .string(effect)]]],
+        ])
+    }
+
+    /// The reasons of the Events recorded in `namespace`.
+    func eventReasons(_ namespace: String) async -> Set<String> {
+        let events = (try? await store.list(Event.resourceType, namespace: namespace).items) ?? []
+        return Set(events.compactMap { $0.value["reason"]?.stringValue })
+    }
+
+    /// Waits until an Event with `reason` is recorded in `namespace`.
+    func waitForEvent(_ namespace: String, _ reason: String, timeout: Duration = .seconds(20)) async -> Bool {
+        await store.waitUntil([Event.resourceType], timeout: timeout) { await eventReasons(namespace).contains(reason) }
+    }
+
+    /// A bound PersistentVolume and claim of a CSI driver, with the given node affinity, used by a
+    /// pod (opted in) that is created but not scheduled.
+    func addPodWithVolume(
+        _ namespace: String, pod name: String, claim: String, volume: String, driver: String, affinity: [JSONValue]
+    ) async throws {
+        var spec: JSONObject = [
+            "capacity": ["storage": "10Gi"], "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Delete",
+            "csi": ["driver": .string(driver), "volumeHandle": .string(volume)], "claimRef": ["namespace": .string(namespace), "name": .string(claim)],
+        ]
+        if !affinity.isEmpty { spec["nodeAffinity"] = ["required": ["nodeSelectorTerms": .array(affinity)]] }
+        _ = try await store.create(PersistentVolume.resourceType, namespace: nil, object: [
+            "metadata": ["name": .string(volume)], "spec": .object(spec), "status": ["phase": "Bound"],
+        ])
+        _ = try await store.create(PersistentVolumeClaim.resourceType, namespace: namespace, object: [
+            "metadata": ["name": .string(claim)],
+            "spec": ["accessModes": ["ReadWriteOnce"], "volumeName": .string(volume), "resources": ["requests": ["storage": "10Gi"]]],
+        ])
+        var pod = Self.template(annotation: "true")
+        pod["metadata"]?["name"] = .string(name)
+        pod["spec"]?["volumes"] = [["name": "data", "persistentVolumeClaim": ["claimName": .string(claim)]]]
+        _ = try await store.create(Pod.resourceType, namespace: namespace, object: pod)
+    }
+
+    /// A node-affinity term selecting nodes by hostname.
+    static func hostnames(_ names: String...) -> JSONValue {
+        ["matchExpressions": [["key": "kubernetes.io/hostname", "operator": "In", "values": .array(names.map { .string($0) })]]]
+    }
+
+    /// Starts caches and a controller whose writes are gated by `mayAct`, over `client`.
+    static func controller(
+        client: KubeClient, settings: FailoverSettings, identity: String, log: ActionLog, mayAct: @escaping @Sendable () -> Bool = { true }
+    ) -> @Sendable () async -> Void {
+        {
+            var logger = Logger(label: "test.failover.\(identity)")
+            logger.logLevel = .warning
+            let caches = ClusterCaches(client: client, logger: logger)
+            let cacheTask = Task { await caches.run() }
+            let controller = FailoverController(
+                client: client, caches: caches, settings: settings, identity: identity, logger: logger, mayAct: mayAct, observer: { log.record($0) })
+            await controller.run()
+            cacheTask.cancel()
+            await cacheTask.value
+        }
+    }
+}

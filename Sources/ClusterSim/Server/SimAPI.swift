@@ -42,6 +42,7 @@ public final class SimAPI: Sendable {
     public func handle(_ request: SimRequest, serverAddress: String = "127.0.0.1") async -> SimResponse {
         let latency = await faults.latency
         if latency > .zero { try? await Task.sleep(for: latency) }
+        await faults.hold(request)
         if !request.path.hasPrefix("/version") && !request.path.hasPrefix("/healthz") && !request.path.hasPrefix("/readyz") && !request.path.hasPrefix("/livez") {
             guard await auth.allows(request.header("authorization")) else { return Self.error(.unauthorized()) }
         }

@@ -8,17 +8,21 @@ public actor SimFaults {
         public var pathContains: String?
         /// Only watches (true), only non-watches (false) or both (nil).
         public var watch: Bool?
+        /// The request's User-Agent must contain this (tells one client from another).
+        public var userAgentContains: String?
 
-        public init(method: String? = nil, pathContains: String? = nil, watch: Bool? = nil) {
+        public init(method: String? = nil, pathContains: String? = nil, watch: Bool? = nil, userAgentContains: String? = nil) {
             self.method = method
             self.pathContains = pathContains
             self.watch = watch
+            self.userAgentContains = userAgentContains
         }
 
         func matches(_ request: SimRequest) -> Bool {
             if let method, method != request.method { return false }
             if let pathContains, !request.path.contains(pathContains) { return false }
             if let watch, watch != request.flag("watch") { return false }
+            if let userAgentContains, !(request.header("user-agent") ?? "").contains(userAgentContains) { return false }
             return true
         }
     }
@@ -52,7 +56,15 @@ public actor SimFaults {
         var remaining: Int?
     }
 
+    private struct DelayRule {
+        var match: Match
+        var delay: Duration
+    }
+
     private var rules: [Rule] = []
+    private var delays: [DelayRule] = []
+    /// Bumped by ``clear()``, which ends every delay in progress.
+    private var generation = 0
     /// Added before every request is handled.
     public private(set) var latency: Duration = .zero
     /// Requests answered with an injected failure.
@@ -67,10 +79,28 @@ public actor SimFaults {
 
     public func setLatency(_ latency: Duration) { self.latency = latency }
 
-    /// Removes every rule and the latency.
+    /// Holds every matching request for `delay` before handling it (a slow or, with a long
+    /// delay, a hanging server or proxy), until ``clear()`` lets them all go.
+    public func delay(_ delay: Duration, when match: Match) {
+        delays.append(DelayRule(match: match, delay: delay))
+    }
+
+    /// Removes every rule and the latency, and ends every delay in progress.
     public func clear() {
         rules = []
+        delays = []
         latency = .zero
+        generation += 1
+    }
+
+    /// Waits out the delay a rule sets for this request, if any.
+    func hold(_ request: SimRequest) async {
+        guard let rule = delays.first(where: { $0.match.matches(request) }) else { return }
+        let started = generation
+        let deadline = ContinuousClock.now + rule.delay
+        while ContinuousClock.now < deadline, generation == started, !Task.isCancelled {
+            try? await Task.sleep(for: min(.milliseconds(20), deadline - ContinuousClock.now))
+        }
     }
 
     /// The failure to answer this request with, if a rule matches (using one of its repetitions).

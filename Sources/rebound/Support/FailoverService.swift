@@ -10,6 +10,8 @@ struct FailoverService: Service {
     let client: KubeClient
     /// Posts Events, with its own rate limit.
     let eventClient: KubeClient
+    /// Reads and renews the Lease, with connections and a rate limit of its own.
+    let leaseClient: KubeClient?
     let caches: ClusterCaches
     let settings: FailoverSettings
     let election: LeaderElector.Settings?
@@ -18,17 +20,25 @@ struct FailoverService: Service {
     func run() async throws {
         let client = self.client, eventClient = self.eventClient, caches = self.caches, settings = self.settings, logger = self.logger
         let identity = election?.identity ?? "rebound"
-        let work: @Sendable () async -> Void = {
-            let controller = FailoverController(client: client, caches: caches, settings: settings, identity: identity, logger: logger, eventClient: eventClient)
-            await controller.run()
-        }
         let task: Task<Void, Never>
         if let election, !settings.dryRun {
-            let elector = LeaderElector(client: client, settings: election, logger: logger)
-            task = Task { await elector.run(whileLeading: work) }
+            let elector = LeaderElector(client: leaseClient ?? client, settings: election, logger: logger)
+            task = Task {
+                await elector.run {
+                    // Every write checks that this term is still valid: a leader whose renewals
+                    // hang stops writing at its renew deadline, before anyone else can lead.
+                    let controller = FailoverController(
+                        client: client, caches: caches, settings: settings, identity: identity, logger: logger, eventClient: eventClient,
+                        mayAct: { elector.mayAct() })
+                    await controller.run()
+                }
+            }
         } else {
             if settings.dryRun { logger.notice("dry run: the failover controller acts without leader election and writes nothing") }
-            task = Task { await work() }
+            task = Task {
+                let controller = FailoverController(client: client, caches: caches, settings: settings, identity: identity, logger: logger, eventClient: eventClient)
+                await controller.run()
+            }
         }
         try? await gracefulShutdown()
         task.cancel()

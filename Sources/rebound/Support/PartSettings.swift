@@ -48,6 +48,10 @@ extension ResolvedConfig {
         settings.retainVolumes = bool("failover.retainVolumes")
         settings.deleteVolumeAttachments = bool("failover.deleteVolumeAttachments")
         settings.dryRun = bool("failover.dryRun")
+        settings.perZonePartitionGuard = bool("failover.perZonePartitionGuard")
+        settings.networkVolumesRequireConfirmation = bool("failover.networkVolumesRequireConfirmation")
+        settings.fencing = FencingSignals(taints: list("failover.fencingTaints"), annotations: list("failover.fencingAnnotations"))
+        settings.resyncPeriod = .seconds(int("failover.resyncSeconds"))
         settings.keys = compatibilityKeys
         return settings
     }

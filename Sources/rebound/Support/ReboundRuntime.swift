@@ -28,9 +28,21 @@ struct ReboundRuntime {
             eventConfiguration.burst = config.int("kube.eventBurst")
             let eventClient = try KubeClient(eventConfiguration, logger: logger)
             extraClients.append(eventClient)
+            // The lease gets a client of its own: its own connections and rate limit (a renewal
+            // every retry period needs no more), so no burst of webhook, extender or failover
+            // requests can delay a renewal.
+            var leaseClient: KubeClient?
+            if config.bool("leaderElection.enabled") {
+                var leaseConfiguration = clientConfiguration
+                leaseConfiguration.qps = 0
+                leaseConfiguration.userAgent = "\(clientConfiguration.userAgent) leader-election"
+                let client = try KubeClient(leaseConfiguration, logger: logger)
+                extraClients.append(client)
+                leaseClient = client
+            }
             services.append(.init(service: FailoverService(
-                client: client, eventClient: eventClient, caches: caches, settings: config.failoverSettings,
-                election: config.bool("leaderElection.enabled") ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
+                client: client, eventClient: eventClient, leaseClient: leaseClient, caches: caches, settings: config.failoverSettings,
+                election: leaseClient != nil ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
         }
         // With webhook.enabled=false the service only waits for shutdown.
         services.append(.init(service: WebhookService(config: config, caches: caches, client: client, logger: logger)))
