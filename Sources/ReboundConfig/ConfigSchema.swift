@@ -94,7 +94,7 @@ public enum ConfigSchema {
 
         ConfigKey(path: "failover.enabled", kind: .bool, defaultValue: .bool(true), help: "Run the failover controller."),
         ConfigKey(path: "failover.notReadyTimeoutSeconds", kind: .int(0...86_400), defaultValue: .int(30),
-                  help: "How long a node's Ready condition must stay not True (counted from the later of its lastTransitionTime and when this replica first saw it) before the node is suspected down."),
+                  help: "How long a node's Ready condition must stay not True before the node is suspected down, counted on this replica's clock from when it first saw the condition (never from a time the node wrote)."),
         ConfigKey(path: "failover.maxFailedNodeFraction", kind: .double(0...1), defaultValue: .double(0.5),
                   help: "Pause all migration while more than this share of nodes is unhealthy at once (a partition, not node failures). On release, timers of nodes still down restart."),
         ConfigKey(path: "failover.perZonePartitionGuard", kind: .bool, defaultValue: .bool(false),
