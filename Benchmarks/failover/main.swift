@@ -88,9 +88,13 @@ let cacheTask = Task { await caches.run() }
 let controllerTask = Task { await controller.run() }
 await caches.waitUntilSynced()
 
-// The node's Ready condition turned False long enough ago that it counts as failed the moment
-// the controller sees it: the clock starts at that write.
+// The node is shut down and confirmed so (the out-of-service taint), so it counts as failed the
+// moment the controller sees it (a NotReady node would first wait the timeout on this replica's
+// clock): the clock starts at that write.
 let started = ContinuousClock.now
+_ = try await store.patch(Node.resourceType, namespace: nil, name: "node-2", patchType: .merge, patch: [
+    "spec": ["taints": [["key": "node.kubernetes.io/out-of-service", "value": "nodeshutdown", "effect": "NoExecute"]]],
+])
 _ = try await store.patch(Node.resourceType, namespace: nil, name: "node-2", patchType: .merge, patch: [
     "status": ["conditions": [["type": "Ready", "status": "False", "lastTransitionTime": .string(KubeTime.format(Date().addingTimeInterval(-60), micro: false))]]],
 ], subresource: "status")
