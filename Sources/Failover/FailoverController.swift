@@ -352,12 +352,13 @@ public actor FailoverController {
         }
     }
 
+    /// Forgets the hold announced for a pod that no longer waits.
+    private func forgetHold(_ key: String) {
+        announcedHolds.removeValue(forKey: key)
+    }
+
     /// Records (once per pod and hold) why a pod waits.
-    private func announce(_ hold: MigrationHold?, for pod: Pod) {
-        guard let hold else {
-            announcedHolds.removeValue(forKey: pod.key)
-            return
-        }
+    private func announce(_ hold: MigrationHold, for pod: Pod) {
         guard announcedHolds[pod.key] != hold else { return }
         announcedHolds[pod.key] = hold
         let kind: String
@@ -461,7 +462,9 @@ public actor FailoverController {
     private nonisolated func process(_ key: String) async -> Outcome {
         // A cheap look first, so pods that wait never spend the rate limit.
         switch await prepare(key, readTemplates: false) {
-        case .nothing: return .done
+        case .nothing:
+            await forgetHold(key)
+            return .done
         case .heldByGuard: return .heldByGuard
         case .hold(let hold, let pod):
             await announce(hold, for: pod)
@@ -472,13 +475,15 @@ public actor FailoverController {
         // Level-triggered: decide again on what is true after the wait (the pod may have been
         // replaced, its node may have recovered).
         switch await prepare(key, readTemplates: true) {
-        case .nothing: return .done
+        case .nothing:
+            await forgetHold(key)
+            return .done
         case .heldByGuard: return .heldByGuard
         case .hold(let hold, let pod):
             await announce(hold, for: pod)
             return .done
         case .ready(let plan, let node):
-            await announce(nil, for: plan.pod)
+            await forgetHold(key)
             let success = await executor.execute(plan)
             if success, let elapsed = await failedDuration(of: node) { metrics.migrationDuration(elapsed) }
             return success ? .done : .retry

@@ -294,3 +294,20 @@ extension FailoverHarness {
         }
     }
 }
+
+extension FailoverHarness {
+    /// A leader elector on the `default/rebound-failover` Lease, over a client of its own whose
+    /// User-Agent names the identity (so faults can target one replica).
+    func elector(
+        _ identity: String, leaseDuration: Duration = .seconds(3), renewDeadline: Duration = .seconds(2), retryPeriod: Duration = .milliseconds(200)
+    ) throws -> (LeaderElector, KubeClient) {
+        let client = try sim.client { $0.userAgent = "rebound/\(identity)" }
+        var settings = LeaderElector.Settings(namespace: "default", name: "rebound-failover", identity: identity)
+        settings.leaseDuration = leaseDuration
+        settings.renewDeadline = renewDeadline
+        settings.retryPeriod = retryPeriod
+        var logger = Logger(label: "test.leader.\(identity)")
+        logger.logLevel = .critical
+        return (LeaderElector(client: client, settings: settings, logger: logger), client)
+    }
+}

@@ -8,17 +8,6 @@ import Testing
 
 @Suite("Failover under leader election and API faults", .serialized)
 struct FailoverResilienceTests {
-    func elector(_ sim: RunningSim, identity: String) throws -> (LeaderElector, KubeClient) {
-        let client = try sim.client()
-        var settings = LeaderElector.Settings(namespace: "default", name: "rebound-failover", identity: identity)
-        settings.leaseDuration = .seconds(2)
-        settings.renewDeadline = .milliseconds(1500)
-        settings.retryPeriod = .milliseconds(200)
-        var logger = Logger(label: "test.leader.\(identity)")
-        logger.logLevel = .warning
-        return (LeaderElector(client: client, settings: settings, logger: logger), client)
-    }
-
     @Test("two replicas under leader election never both act; the other takes over when the leader stops")
     func leaderElection() async throws {
         let harness = try await FailoverHarness.start()
@@ -34,20 +23,10 @@ struct FailoverResilienceTests {
         var replicas: [(elector: LeaderElector, client: KubeClient, log: ActionLog, task: Task<Void, Never>)] = []
         for identity in ["replica-a", "replica-b"] {
             let log = ActionLog()
-            let (elector, client) = try elector(harness.sim, identity: identity)
-            let task = Task {
-                await elector.run {
-                    var logger = Logger(label: "test.failover.\(identity)")
-                    logger.logLevel = .warning
-                    let caches = ClusterCaches(client: client, logger: logger)
-                    let cacheTask = Task { await caches.run() }
-                    let controller = FailoverController(
-                        client: client, caches: caches, settings: FailoverHarness.settings(), identity: identity, logger: logger, observer: { log.record($0) })
-                    await controller.run()
-                    cacheTask.cancel()
-                    await cacheTask.value
-                }
-            }
+            let (elector, client) = try harness.elector(identity, leaseDuration: .seconds(2), renewDeadline: .milliseconds(1500))
+            let work = FailoverHarness.controller(
+                client: client, settings: FailoverHarness.settings(), identity: identity, log: log, mayAct: { elector.mayAct() })
+            let task = Task { await elector.run(whileLeading: work) }
             replicas.append((elector, client, log, task))
         }
         let someoneLeads = await poll {

@@ -151,14 +151,8 @@ struct FailoverSafetyTests {
             var task: Task<Void, Never>?
         }
         func replica(_ identity: String) throws -> Replica {
-            let client = try harness.sim.client { $0.userAgent = "rebound/\(identity)" }
-            var settings = LeaderElector.Settings(namespace: "default", name: "rebound-failover", identity: identity)
-            settings.leaseDuration = .seconds(3)
-            settings.renewDeadline = .seconds(2)
-            settings.retryPeriod = .milliseconds(200)
-            var logger = Logger(label: "test.leader.\(identity)")
-            logger.logLevel = .critical
-            return Replica(elector: LeaderElector(client: client, settings: settings, logger: logger), client: client, log: ActionLog())
+            let (elector, client) = try harness.elector(identity)
+            return Replica(elector: elector, client: client, log: ActionLog())
         }
         func start(_ replica: inout Replica, _ identity: String) {
             let elector = replica.elector
@@ -202,14 +196,7 @@ struct FailoverSafetyTests {
         let harness = try await FailoverHarness.start()
         var electors: [(LeaderElector, KubeClient, Task<Void, Never>)] = []
         for _ in 0..<2 {
-            let client = try harness.sim.client()
-            var settings = LeaderElector.Settings(namespace: "default", name: "rebound-failover", identity: "same-name")
-            settings.leaseDuration = .seconds(2)
-            settings.renewDeadline = .milliseconds(1500)
-            settings.retryPeriod = .milliseconds(200)
-            var logger = Logger(label: "test.leader.same")
-            logger.logLevel = .critical
-            let elector = LeaderElector(client: client, settings: settings, logger: logger)
+            let (elector, client) = try harness.elector("same-name")
             electors.append((elector, client, Task { await elector.run { try? await Task.sleep(for: .seconds(3600)) } }))
             _ = await poll { await electors[0].0.isLeader }
         }
@@ -419,6 +406,40 @@ struct FailoverSafetyTests {
         #expect(await executor.execute(plan) == false)
         #expect(await harness.pod("apps", "db")?.uid == pod.metadata.uid)
         try? await client.shutdown()
+        await harness.stop()
+    }
+}
+
+extension FailoverSafetyTests {
+    @Test("slow lease requests that still finish within the renew deadline keep the leader's term; the other replica never leads")
+    func slowLeaseRenewals() async throws {
+        let harness = try await FailoverHarness.start()
+        var electors: [(LeaderElector, KubeClient, Task<Void, Never>)] = []
+        for identity in ["replica-a", "replica-b"] {
+            let (elector, client) = try harness.elector(identity)
+            electors.append((elector, client, Task { await elector.run { try? await Task.sleep(for: .seconds(3600)) } }))
+            #expect(await poll { await electors[0].0.isLeader })
+        }
+        // Every lease request of the leader takes 300 ms (a GET and an UPDATE: 600 ms a renewal).
+        await harness.sim.server.api.faults.delay(.milliseconds(300), when: .init(pathContains: "/leases", userAgentContains: "replica-a"))
+        var overlap = false
+        var aLostTerm = false
+        for _ in 0..<80 {
+            let a = electors[0].0.mayAct()
+            let b = electors[1].0.mayAct()
+            if a && b { overlap = true }
+            if !a { aLostTerm = true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!overlap)
+        #expect(!aLostTerm)
+        #expect(await !electors[1].0.isLeader)
+        await harness.sim.server.api.faults.clear()
+        for (_, client, task) in electors {
+            task.cancel()
+            await task.value
+            try? await client.shutdown()
+        }
         await harness.stop()
     }
 }
