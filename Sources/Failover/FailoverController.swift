@@ -101,6 +101,7 @@ public actor FailoverController {
             "notReadyTimeout": "\(settings.notReadyTimeout)", "maxFailedNodeFraction": "\(settings.maxFailedNodeFraction)", "dryRun": "\(settings.dryRun)",
         ])
         for node in await caches.nodes.items() { await nodeChanged(node) }
+        await findDeletedNodes()
         await withDiscardingTaskGroup { group in
             group.addTask {
                 // Finish claim rebuilds another replica (or an earlier run) left half-done.
@@ -327,7 +328,30 @@ public actor FailoverController {
     }
 
     private func resync() async {
+        await findDeletedNodes()
         for (name, state) in states where state.isFailed { await enqueuePods(of: name) }
+    }
+
+    /// Pods bound to a node this controller never saw: the node was deleted while no controller
+    /// watched (between leaders, say). A live read confirms it is gone before it counts as deleted.
+    private func findDeletedNodes() async {
+        var unknown: Set<String> = []
+        for pod in await caches.pods.items() {
+            if let node = pod.nodeName, states[node] == nil { unknown.insert(node) }
+        }
+        for name in unknown.sorted() {
+            do {
+                let node = try await client.get(Node.self, name)
+                await nodeChanged(node)
+            } catch let error as KubeAPIError where error.isNotFound {
+                guard states[name] == nil else { continue }
+                logger.warning("pods are bound to a node that no longer exists", metadata: ["node": "\(name)"])
+                await apply(.failed(.deleted), to: name)
+                await updateGuard()
+            } catch {
+                logger.warning("could not read a node its pods are bound to", metadata: ["node": "\(name)", "error": "\(error)"])
+            }
+        }
     }
 
     /// What became of one key.

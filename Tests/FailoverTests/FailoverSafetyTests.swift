@@ -319,7 +319,7 @@ struct FailoverSafetyTests {
         try await harness.schedulePending(to: "node-2")
         #expect(await harness.waitRunning([("apps", "db-0"), ("apps", "db-1")]))
         var settings = FailoverHarness.settings()
-        settings.migrationsPerSecond = 0.25  // the second pod waits 4 s for its turn
+        settings.migrationsPerSecond = 0.125  // the second pod waits 8 s for its turn
         settings.migrationBurst = 1
         settings.workers = 2
         let running = try await harness.startController(settings: settings)
@@ -440,6 +440,24 @@ extension FailoverSafetyTests {
             await task.value
             try? await client.shutdown()
         }
+        await harness.stop()
+    }
+}
+
+extension FailoverSafetyTests {
+    @Test("a node deleted while no controller watched (between leaders) is found from its pods, confirmed by a live read")
+    func nodeDeletedBetweenLeaders() async throws {
+        let harness = try await FailoverHarness.start()
+        for name in ["node-1", "node-2", "node-3"] { try await harness.addNode(name) }
+        try await harness.addNamespace("apps")
+        try await harness.addStandalonePod("apps", "db")
+        try await harness.schedulePending(to: "node-2")
+        #expect(await harness.waitRunning([("apps", "db")]))
+        _ = try await harness.store.delete(Node.resourceType, namespace: nil, name: "node-2")
+        let running = try await harness.startController(settings: FailoverHarness.settings())
+        #expect(await running.log.waitFor { Self.deletedPods($0) == ["apps/db"] })
+        #expect(await running.controller.nodeStates["node-2"] == .failed(.deleted))
+        await running.stop()
         await harness.stop()
     }
 }
