@@ -75,7 +75,7 @@ public actor FailoverController {
             client: client, settings: settings, recorder: recorder, metrics: metrics, logger: logger, waiter: waiter,
             planner: MigrationPlanner(keys: settings.keys), observer: observer)
         executor.mayAct = mayAct
-        executor.nodeStatus = { name in
+        let reader = NodeLiveReader { name in
             do {
                 let node = try await client.get(Node.self, name)
                 return fencing.facts(of: node).isHealthy ? .recovered : .stillDown
@@ -85,6 +85,7 @@ public actor FailoverController {
                 return .unknown("\(error)")
             }
         }
+        executor.nodeStatus = { name in await reader.status(of: name) }
         self.executor = executor
     }
 
