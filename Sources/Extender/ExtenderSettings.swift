@@ -27,6 +27,10 @@ public struct ExtenderSettings: Sendable, Hashable {
     public var tlsCertificateFile: String?
     /// Private key (PEM file) for ``tlsCertificateFile``.
     public var tlsKeyFile: String?
+    /// CAs (PEM file) client certificates must chain to; nil accepts any caller.
+    public var tlsClientCAFile: String?
+    /// Names (common name or DNS name) one of which a client certificate must carry; empty: any.
+    public var tlsClientAllowedNames: [String] = []
 
     public init() {}
 }

@@ -142,9 +142,14 @@ public final class SchedulerExtender: Sendable {
 
     // MARK: bind
 
-    /// The bind verb: records the placement in the ledger first (so the next pod's filter sees
-    /// it), then creates the pod's Binding. An `ExtenderBindingArgs` body in, an
+    /// The bind verb: re-validates everything the caller claims (anyone who reaches the port can
+    /// call it), records the placement in the ledger first (so the next pod's filter sees it),
+    /// then creates the pod's Binding. An `ExtenderBindingArgs` body in, an
     /// `ExtenderBindingResult` out.
+    ///
+    /// The pod must exist, match the given UID, request the routing resource (only pods the
+    /// webhook routed are Rebound's to bind), and not be bound yet; the node must pass the
+    /// extender's own filter for it: known, healthy, allowed by the pod's volumes, with room.
     public func bind(_ body: ByteBuffer) async -> Answer {
         let started = ContinuousClock.now
         let arguments: ExtenderBindingArguments
@@ -153,42 +158,71 @@ public final class SchedulerExtender: Sendable {
         } catch {
             return rejected(.bind, error, started: started) { message in ExtenderResultWriter.bindingResult(error: message, allocator: allocator) }
         }
+        guard await state.isReady else {
+            metrics.request(.bind, .error, duration: .now - started)
+            return Answer(code: 200, body: ExtenderResultWriter.bindingResult(error: Self.notReadyMessage, allocator: allocator))
+        }
         let ref = ExtenderState.PodRef(key: arguments.podKey, uid: arguments.podUID.isEmpty ? nil : arguments.podUID)
         var cached = await caches.pods.get(arguments.podKey)
-        if cached == nil { cached = try? await client.get(Pod.self, arguments.podName, namespace: arguments.podNamespace) }
-        var reserved: VolumeGroupRequests?
-        if let pod = cached.map({ PodFacts(pod: $0, keys: keys) }), case (.needs(let requests), _) = await demand(of: pod) {
-            await state.placed(pod: ref, on: arguments.node, requests: requests, now: .now)
-            reserved = requests
+        if cached == nil || (ref.uid != nil && cached?.metadata.uid != ref.uid) {
+            // The cache may lag a pod just created: ask the API before refusing.
+            cached = try? await client.get(Pod.self, arguments.podName, namespace: arguments.podNamespace)
+        }
+        let requests: VolumeGroupRequests
+        let checkedUID: String?
+        let facts = cached.map { PodFacts(pod: $0, keys: keys) }
+        switch BindAdmission.check(pod: facts, uid: ref.uid, key: arguments.podKey) {
+        case .refuse(let message):
+            return refusedBinding(arguments, message, started: started)
+        case .proceed(let pod):
+            checkedUID = pod.uid
+            switch await demand(of: pod) {
+            case (.needs(let needed), let volumes):
+                let verdict = await state.admitBinding(pod: ref, on: arguments.node, requests: needed, pins: volumes.pins, now: .now)
+                if case .dropped(_, let reason) = verdict {
+                    return refusedBinding(arguments, "node \(arguments.node) does not pass the extender's filter for this pod: \(reason)", started: started)
+                }
+                requests = needed
+            case (.unreadable(let message), _):
+                return refusedBinding(arguments, "the pod's storage request is unreadable: \(message)", started: started)
+            case (.notRouted, _):
+                return refusedBinding(arguments, BindAdmission.notRoutedMessage, started: started)
+            }
         }
         var binding: JSONValue = [
             "apiVersion": "v1", "kind": "Binding",
             "metadata": ["name": .string(arguments.podName), "namespace": .string(arguments.podNamespace)],
             "target": ["apiVersion": "v1", "kind": "Node", "name": .string(arguments.node)],
         ]
-        if !arguments.podUID.isEmpty { binding["metadata"]?["uid"] = .string(arguments.podUID) }
+        // The UID checked above (the caller's, or the pod's as read): a replacement pod of the
+        // same name is never bound by this request.
+        if let uid = checkedUID { binding["metadata"]?["uid"] = .string(uid) }
         do {
             _ = try await client.send(.POST, Pod.resourceType.path(namespace: arguments.podNamespace, name: arguments.podName, subresource: "binding"), body: binding.serialized())
         } catch {
-            if let reserved {
-                // The pod may be bound after all (to this node or another, e.g. by a retry that
-                // raced this one): trust the API, not the attempt.
-                let current = try? await client.get(Pod.self, arguments.podName, namespace: arguments.podNamespace)
-                if let current, let node = current.nodeName, current.metadata.uid == ref.uid || ref.uid == nil {
-                    await state.placed(pod: ref, on: node, requests: reserved, now: .now)
-                    await observe(current)
-                } else {
-                    await state.release(pod: ref)
-                }
+            // The pod may be bound after all (to this node or another, e.g. by a retry that
+            // raced this one): trust the API, not the attempt.
+            let current = try? await client.get(Pod.self, arguments.podName, namespace: arguments.podNamespace)
+            if let current, let node = current.nodeName, current.metadata.uid == checkedUID {
+                await state.placed(pod: ref, on: node, requests: requests, now: .now)
+                await observe(current)
+            } else {
+                await state.release(pod: ref)
             }
             let message = "binding pod \(arguments.podKey) to node \(arguments.node) failed: \(error)"
             logger.warning("bind failed", metadata: ["pod": "\(arguments.podKey)", "node": "\(arguments.node)", "error": "\(error)"])
             metrics.request(.bind, .error, duration: .now - started)
             return Answer(code: 200, body: ExtenderResultWriter.bindingResult(error: message, allocator: allocator))
         }
-        logger.debug("bound", metadata: ["pod": "\(arguments.podKey)", "node": "\(arguments.node)", "reserved": "\(reserved != nil)"])
+        logger.debug("bound", metadata: ["pod": "\(arguments.podKey)", "node": "\(arguments.node)"])
         metrics.request(.bind, .ok, duration: .now - started)
         return Answer(code: 200, body: ExtenderResultWriter.bindingResult(error: "", allocator: allocator))
+    }
+
+    private func refusedBinding(_ arguments: ExtenderBindingArguments, _ message: String, started: ContinuousClock.Instant) -> Answer {
+        logger.warning("refused a binding", metadata: ["pod": "\(arguments.podKey)", "node": "\(arguments.node)", "problem": "\(message)"])
+        metrics.request(.bind, .invalid, duration: .now - started)
+        return Answer(code: 200, body: ExtenderResultWriter.bindingResult(error: "binding pod \(arguments.podKey) to node \(arguments.node) refused: \(message)", allocator: allocator))
     }
 
     // MARK: Helpers

@@ -200,6 +200,12 @@ public enum ConfigLoader {
         if (config.string("extender.tls.certFile").isEmpty) != (config.string("extender.tls.keyFile").isEmpty) {
             throw ConfigError(message: "extender.tls.certFile and extender.tls.keyFile must be set together (or both left empty for plain HTTP)")
         }
+        if !config.string("extender.tls.clientCAFile").isEmpty && config.string("extender.tls.certFile").isEmpty {
+            throw ConfigError(message: "extender.tls.clientCAFile needs extender.tls.certFile and extender.tls.keyFile: client certificates are only checked over HTTPS")
+        }
+        for listener in ["webhook", "extender"] where !config.list("\(listener).tls.clientAllowedNames").isEmpty && config.string("\(listener).tls.clientCAFile").isEmpty {
+            throw ConfigError(message: "\(listener).tls.clientAllowedNames needs \(listener).tls.clientCAFile: names are read from verified client certificates")
+        }
         for path in ["compat.migrationAnnotation", "compat.namespaceLabel", "capacity.routingResource", "capacity.requestsAnnotation"] {
             let value = config.string(path)
             guard isQualifiedName(value) else {

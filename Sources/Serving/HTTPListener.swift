@@ -70,21 +70,35 @@ public struct HTTPListener: Service {
     public func run() async throws {
         let configuration = self.configuration
         var reloader: CertificateReloader?
-        var sslContext: NIOSSLContext?
+        var caReloader: ClientCAReloader?
+        var sslContext: TLSContextBox?
         var clientCertificates = "not required"
+        var allowedClientNames: [String] = []
         if let tls = configuration.tls {
             let loaded = try CertificateReloader(certificateFile: tls.certificateFile, keyFile: tls.keyFile, interval: tls.reloadInterval, logger: logger)
             let clientCA = try ListenerTLS.loadClientCA(tls.clientCAFile, listener: configuration.name)
-            var tlsConfiguration = loaded.identity.tlsConfiguration(clientCA: clientCA)
-            tlsConfiguration.applicationProtocols = configuration.http2 ? ["h2", "http/1.1"] : ["http/1.1"]
-            sslContext = try NIOSSLContext(configuration: tlsConfiguration)
+            let protocols = configuration.http2 ? ["h2", "http/1.1"] : ["http/1.1"]
+            let makeContext: @Sendable ([NIOSSLCertificate]?) throws -> NIOSSLContext = { clientCA in
+                var tlsConfiguration = loaded.identity.tlsConfiguration(clientCA: clientCA)
+                tlsConfiguration.applicationProtocols = protocols
+                return try NIOSSLContext(configuration: tlsConfiguration)
+            }
+            let box = TLSContextBox(try makeContext(clientCA))
+            sslContext = box
             reloader = loaded
-            if clientCA != nil { clientCertificates = "required" }
+            if clientCA != nil, let file = tls.clientCAFile {
+                clientCertificates = tls.allowedClientNames.isEmpty ? "required" : "required, named \(tls.allowedClientNames.joined(separator: ", "))"
+                allowedClientNames = tls.allowedClientNames
+                caReloader = ClientCAReloader(file: file, listener: configuration.name, interval: tls.reloadInterval, logger: logger) { certificates in
+                    box.replace(with: try makeContext(certificates))
+                }
+            }
         }
         let listener = ListenerContext(name: configuration.name, endpoint: endpoint, limits: configuration.limits, metrics: metrics, logger: logger)
         let limiter = ConnectionLimiter(context: listener)
         let quiesce = ServerQuiescingHelper(group: group)
         let context = sslContext
+        let names = allowedClientNames
 
         let serverChannel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -98,7 +112,7 @@ public struct HTTPListener: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                Self.initialize(channel, sslContext: context, http2: configuration.http2, listener: listener)
+                Self.initialize(channel, sslContext: context?.current, http2: configuration.http2, listener: listener, allowedClientNames: names)
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
@@ -113,6 +127,7 @@ public struct HTTPListener: Service {
         let grace = configuration.limits.shutdownGracePeriod
         await withDiscardingTaskGroup { tasks in
             if let reloader { tasks.addTask { await reloader.run() } }
+            if let caReloader { tasks.addTask { await caReloader.run() } }
             await withTaskCancellationOrGracefulShutdownHandler {
                 try? await serverChannel.closeFuture.get()
             } onCancelOrGracefulShutdown: {
@@ -132,7 +147,9 @@ public struct HTTPListener: Service {
     }
 
     /// TLS (if any), then HTTP/2 or HTTP/1.1 by ALPN, then the connection handlers.
-    static func initialize(_ channel: any Channel, sslContext: NIOSSLContext?, http2: Bool, listener: ListenerContext) -> EventLoopFuture<Void> {
+    static func initialize(
+        _ channel: any Channel, sslContext: NIOSSLContext?, http2: Bool, listener: ListenerContext, allowedClientNames: [String] = []
+    ) -> EventLoopFuture<Void> {
         let limits = listener.limits
         let idle = TimeAmount(limits.idleTimeout)
         do {
@@ -140,7 +157,7 @@ public struct HTTPListener: Service {
             try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: .nanoseconds(idle.nanoseconds / 2)), IdleConnectionCloser()])
             if let sslContext {
                 let deadline = HandshakeDeadline(context: listener)
-                try channel.pipeline.syncOperations.addHandlers([deadline, NIOSSLServerHandler(context: sslContext), HandshakeDeadline.Watcher(deadline)])
+                try channel.pipeline.syncOperations.addHandlers([deadline, NIOSSLServerHandler(context: sslContext), HandshakeDeadline.Watcher(deadline, allowedClientNames: allowedClientNames)])
             }
         } catch {
             return channel.eventLoop.makeFailedFuture(error)

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import NIOTLS
 
 /// Closes a connection whose TLS handshake has not completed within
@@ -12,7 +13,7 @@ import NIOTLS
 final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
-    private let context: ListenerContext
+    let context: ListenerContext
     private var timer: Scheduled<Void>?
 
     init(context: ListenerContext) { self.context = context }
@@ -39,20 +40,43 @@ final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler {
         timer = nil
     }
 
-    /// After the TLS handler: the handshake completed, so the deadline is off.
+    /// After the TLS handler: the handshake completed, so the deadline is off. With
+    /// `allowedClientNames`, the client certificate (already verified against the client CA)
+    /// must also carry one of them as its common name or a DNS name, or the connection closes
+    /// before any HTTP is read.
     final class Watcher: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = NIOAny
 
         private let deadline: HandshakeDeadline
+        private let allowedClientNames: [String]
 
-        init(_ deadline: HandshakeDeadline) { self.deadline = deadline }
+        init(_ deadline: HandshakeDeadline, allowedClientNames: [String] = []) {
+            self.deadline = deadline
+            self.allowedClientNames = allowedClientNames
+        }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            context.fireUserInboundEventTriggered(event)
-            if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-                deadline.cancel()
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            guard let tls = event as? TLSUserEvent, case .handshakeCompleted = tls else {
+                context.fireUserInboundEventTriggered(event)
+                return
             }
+            deadline.cancel()
+            if !allowedClientNames.isEmpty {
+                let peer = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
+                let names = peer.map(ClientNames.names(of:)) ?? []
+                guard ClientNames.allows(names, allowed: allowedClientNames) else {
+                    let listener = deadline.context
+                    listener.metrics.refused("client_name")
+                    listener.logger.warning("refused a client whose certificate names none of the allowed clients", metadata: [
+                        "listener": "\(listener.name)", "names": "\(names)", "allowed": "\(allowedClientNames)",
+                        "peer": "\(context.remoteAddress.map { "\($0)" } ?? "unknown")",
+                    ])
+                    context.close(promise: nil)
+                    return
+                }
+            }
+            context.fireUserInboundEventTriggered(event)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }
 }

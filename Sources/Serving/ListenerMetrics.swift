@@ -3,7 +3,8 @@ public import CoreMetrics
 /// Each listener's metrics, labelled `listener` (`webhook`, `extender`, `health`):
 ///
 /// - `rebound_listener_refused_total{listener, reason}`: connections and requests refused before
-///   any endpoint saw them: `connection_limit`, `handshake_timeout`, and every ``Refusal`` reason;
+///   any endpoint saw them: `connection_limit`, `handshake_timeout`, `client_name` (a client
+///   certificate naming none of the allowed clients), and every ``Refusal`` reason;
 /// - `rebound_listener_connections{listener}`: connections open now;
 /// - `rebound_listener_buffered_bytes{listener}`: request bytes held in memory now.
 public struct ListenerMetrics: Sendable {
@@ -13,7 +14,7 @@ public struct ListenerMetrics: Sendable {
 
     public init(listener: String, factory: any MetricsFactory = MetricsSystem.factory) {
         var refused: [String: Counter] = [:]
-        for reason in ["connection_limit", "handshake_timeout"] + Refusal.allReasons {
+        for reason in ["connection_limit", "handshake_timeout", "client_name"] + Refusal.allReasons {
             refused[reason] = Counter(label: "rebound_listener_refused_total", dimensions: [("listener", listener), ("reason", reason)], factory: factory)
         }
         self.refused = refused

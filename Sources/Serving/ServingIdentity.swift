@@ -32,6 +32,14 @@ public final class ServingIdentity: Sendable {
         state.withLock { $0 = (material, $0.generation + 1) }
     }
 
+    /// The TLS 1.2 suites offered: forward-secret key exchange (ECDHE) with an AEAD cipher
+    /// (AES-GCM or ChaCha20-Poly1305) only — no RSA key exchange, no CBC. TLS 1.3, preferred
+    /// whenever the client supports it, has only such suites.
+    public static let tls12CipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
     /// A server TLS configuration (TLS 1.2 or newer) whose every handshake uses the current
     /// material. Connections already open keep the certificate they started with.
     ///
@@ -41,6 +49,7 @@ public final class ServingIdentity: Sendable {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: material.chain.map { .certificate($0) }, privateKey: .privateKey(material.key))
         configuration.minimumTLSVersion = .tlsv12
+        configuration.cipherSuites = Self.tls12CipherSuites
         if let clientCA {
             // Hostname checks make no sense for clients; the chain must still lead to the CA.
             configuration.certificateVerification = .noHostnameVerification

@@ -32,21 +32,61 @@ struct BindAndLedgerTests {
             #expect(bound.nodeName == "dev1-node-3")
             #expect(bound.status?.conditions?.contains { $0.type == "PodScheduled" && $0.status == "True" } == true)
 
-            // Binding again is refused by the API; the answer says why and the reservation stands.
+            // Binding again is refused (by the extender once its cache shows the pod bound, else by
+            // the API); the answer says why and the reservation stands.
             let again = try await harness.post("/bind", GoPayloads.bindingArgs(pod: "my-cluster-mysql-0", uid: uid, node: "dev1-node-2"))
             let error = again.json?["Error"]?.stringValue ?? ""
-            #expect(error.contains("pod my-cluster-mysql-0 is already assigned to node \"dev1-node-3\""), "\(error)")
+            #expect(error.contains("already bound to node dev1-node-3") || error.contains("is already assigned to node \"dev1-node-3\""), "\(error)")
             await harness.waitForState { $0.entry(pod: Self.key)?.node == "dev1-node-3" }
         }
     }
 
-    @Test("bind for a pod that does not exist answers with the API's error")
+    @Test("bind for a pod that does not exist is refused, and nothing is reserved")
     func bindMissingPod() async throws {
         try await ExtenderHarness.run(setUp: Self.setUp) { harness in
             let reply = try await harness.post("/bind", GoPayloads.bindingArgs(pod: "ghost", uid: "", node: "dev1-node-2"))
             #expect(reply.code == 200)
-            #expect(reply.json?["Error"]?.stringValue?.contains("pods \"ghost\" not found") == true)
+            #expect(reply.json?["Error"]?.stringValue?.contains("pod default/ghost does not exist") == true)
             #expect(await harness.extender.state.entry(pod: "default/ghost") == nil)
+        }
+    }
+
+    /// Posts a binding and returns its `Error`, after checking the pod was left unbound.
+    static func refusedBinding(_ harness: ExtenderHarness, pod: String, uid: String, node: String) async throws -> String {
+        let reply = try await harness.post("/bind", GoPayloads.bindingArgs(pod: pod, uid: uid, node: node))
+        #expect(reply.code == 200)
+        let stored = try await harness.client.get(Pod.self, pod, namespace: "default")
+        #expect(stored.nodeName == nil, "the refused binding was made")
+        return reply.json?["Error"]?.stringValue ?? ""
+    }
+
+    @Test("bind refuses what a caller cannot be trusted with: an unrouted pod, a NotReady or unknown node, another pod's UID, a pod that no longer fits")
+    func bindRevalidates() async throws {
+        try await ExtenderHarness.run(setUp: Self.setUp) { harness in
+            // A pending pod Rebound never routed (no routing resource): not Rebound's to bind.
+            let plain = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec(name: "victim", requests: nil, routed: false, claims: []))
+            let unrouted = try await Self.refusedBinding(harness, pod: "victim", uid: plain.metadata.uid ?? "", node: "dev1-node-2")
+            #expect(unrouted.contains("does not request the routing resource"), "\(unrouted)")
+
+            let pod = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec())
+            let uid = pod.metadata.uid ?? ""
+            let notReady = try await Self.refusedBinding(harness, pod: "my-cluster-mysql-0", uid: uid, node: "dev1-node-4")
+            #expect(notReady.contains("does not pass the extender's filter") && notReady.contains("Ready"), "\(notReady)")
+            let unknown = try await Self.refusedBinding(harness, pod: "my-cluster-mysql-0", uid: uid, node: "dev1-node-9")
+            #expect(unknown.contains("not found"), "\(unknown)")
+            let replaced = try await Self.refusedBinding(harness, pod: "my-cluster-mysql-0", uid: "0000-not-this-pod", node: "dev1-node-2")
+            #expect(replaced.contains("was replaced"), "\(replaced)")
+            #expect(await harness.extender.state.entry(pod: Self.key)?.node == nil)
+
+            // Two pods of 150 GiB (claims not yet created: the requests annotation counts): the
+            // first takes node-2 (188 GiB free); the second no longer fits there.
+            let first = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec(name: "big-0", requests: "{\"carina-vg-hdd\":150}", claims: ["data-big-0"]))
+            let second = try await ClusterFixtures.createPod(harness.client, GoPayloads.PodSpec(name: "big-1", requests: "{\"carina-vg-hdd\":150}", claims: ["data-big-1"]))
+            let bound = try await harness.post("/bind", GoPayloads.bindingArgs(pod: "big-0", uid: first.metadata.uid ?? "", node: "dev1-node-2"))
+            #expect(bound.text == "{\"Error\":\"\"}")
+            let full = try await Self.refusedBinding(harness, pod: "big-1", uid: second.metadata.uid ?? "", node: "dev1-node-2")
+            #expect(full.contains("does not pass the extender's filter") && full.contains("carina-vg-hdd"), "\(full)")
+            #expect(await harness.extender.state.entry(pod: "default/big-1")?.node == nil)
         }
     }
 

@@ -25,7 +25,7 @@ struct MetricsTests {
                 "rebound_extender_requests_total{verb=\"filter\",result=\"ok\"} 2",
                 "rebound_extender_requests_total{verb=\"filter\",result=\"invalid\"} 1",
                 "rebound_extender_requests_total{verb=\"prioritize\",result=\"ok\"} 1",
-                "rebound_extender_requests_total{verb=\"bind\",result=\"error\"} 1",
+                "rebound_extender_requests_total{verb=\"bind\",result=\"invalid\"} 1",
                 "rebound_extender_requests_total{verb=\"bind\",result=\"ok\"} 0",
                 // Per filter: dev1-node-4 unhealthy, dev1-node-1 and -5 short, ghost unknown.
                 "rebound_extender_dropped_nodes_total{reason=\"unhealthy\"} 2",

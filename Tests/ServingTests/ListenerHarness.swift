@@ -42,12 +42,16 @@ struct RunningListener {
     var url: String { "https://127.0.0.1:\(port)/echo" }
     var ca: String { TestCertificates.path("ca.crt") }
 
-    static func start(limits: ListenerLimits, tls: Bool = true, http2: Bool = true, endpoint: any HTTPEndpoint = EchoEndpoint(), metrics: ListenerMetrics? = nil) async throws -> RunningListener {
+    /// - Parameter tlsSettings: replaces the default TLS side (certs/ serving pair, no client CA).
+    static func start(
+        limits: ListenerLimits, tls: Bool = true, http2: Bool = true, endpoint: any HTTPEndpoint = EchoEndpoint(), metrics: ListenerMetrics? = nil,
+        tlsSettings: ListenerTLS? = nil
+    ) async throws -> RunningListener {
         var configuration = HTTPListener.Configuration(name: "test", port: 0)
         configuration.host = "127.0.0.1"
         configuration.limits = limits
         configuration.http2 = http2
-        if tls { configuration.tls = ListenerTLS(certificateFile: TestCertificates.path("tls.crt"), keyFile: TestCertificates.path("tls.key")) }
+        if tls { configuration.tls = tlsSettings ?? ListenerTLS(certificateFile: TestCertificates.path("tls.crt"), keyFile: TestCertificates.path("tls.key")) }
         var logger = Logger(label: "test.listener")
         logger.logLevel = .critical
         let (ports, sink) = AsyncStream<Int>.makeStream()

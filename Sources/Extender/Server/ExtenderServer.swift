@@ -33,7 +33,9 @@ public struct ExtenderServer: Service {
         // kube-scheduler speaks HTTP/1.1 to extenders.
         configuration.http2 = false
         if let certificateFile = settings.tlsCertificateFile, let keyFile = settings.tlsKeyFile {
-            configuration.tls = ListenerTLS(certificateFile: certificateFile, keyFile: keyFile)
+            var tls = ListenerTLS(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: settings.tlsClientCAFile)
+            tls.allowedClientNames = settings.tlsClientAllowedNames
+            configuration.tls = tls
         }
         let onListening = self.onListening
         let listener = HTTPListener(

@@ -188,6 +188,21 @@ actor ExtenderState {
         return pins.first { !$0.allows(labels: labels, name: name) }
     }
 
+    // MARK: Binding
+
+    /// Judges `node` for a pod about to be bound there, by the extender's own rules (the node
+    /// is in the cache and healthy, the pod's volume pins allow it, its volume groups have room
+    /// after every other pod's holds and reservations) and, when it passes, records the
+    /// placement — in one step, so no other pod's filter can slip in between.
+    func admitBinding(pod: PodRef, on node: String, requests: VolumeGroupRequests, pins: [VolumePin], now: ContinuousClock.Instant) -> PlacementVerdict {
+        ledger.expire(now: now)
+        let committed = ledger.committed(excluding: pod.key)
+        let (verdicts, _) = judge(rule: PlacementRule(requests: requests), pins: pins, candidates: .names([node]), committed: committed, computeLeft: false)
+        let verdict = verdicts.first ?? .dropped(.notFound, "node not found in the extender's node cache")
+        if verdict.fits { placed(pod: pod, on: node, requests: requests, now: now) }
+        return verdict
+    }
+
     // MARK: Recording placements
 
     /// The pod is bound (or about to be) to `node`: a held pod's hold becomes a reservation there;

@@ -17,6 +17,8 @@ public struct WebhookServer: Service {
         public var keyFile: String
         /// PEM file of CAs that client certificates must chain to; nil accepts any client.
         public var clientCAFile: String?
+        /// Names one of which a client certificate must carry (see ``ListenerTLS/allowedClientNames``).
+        public var allowedClientNames: [String] = []
         /// How often the certificate files are checked for a rotation.
         public var reloadInterval: Duration = .seconds(1)
         /// Connections, deadlines and buffers. Its idle timeout is longer than the idle timeouts
@@ -43,6 +45,7 @@ public struct WebhookServer: Service {
         var listenerConfiguration = HTTPListener.Configuration(name: "webhook", title: "admission webhook", port: configuration.port)
         listenerConfiguration.host = configuration.host
         var tls = ListenerTLS(certificateFile: configuration.certificateFile, keyFile: configuration.keyFile, clientCAFile: configuration.clientCAFile)
+        tls.allowedClientNames = configuration.allowedClientNames
         tls.reloadInterval = configuration.reloadInterval
         listenerConfiguration.tls = tls
         listenerConfiguration.limits = configuration.limits

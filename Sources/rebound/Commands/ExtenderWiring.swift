@@ -22,6 +22,9 @@ extension ExtenderSettings {
         if !certificate.isEmpty && !key.isEmpty {
             tlsCertificateFile = certificate
             tlsKeyFile = key
+            let clientCA = config.string("extender.tls.clientCAFile")
+            tlsClientCAFile = clientCA.isEmpty ? nil : clientCA
+            tlsClientAllowedNames = config.list("extender.tls.clientAllowedNames")
         }
         reservationTTL = .seconds(config.int("capacity.reservationTTLSeconds"))
 

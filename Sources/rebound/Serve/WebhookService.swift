@@ -24,6 +24,7 @@ struct WebhookService: Service {
         configuration.limits = config.listenerLimits(maxBodyBytes: config.int("webhook.maxBodyBytes"), idleTimeoutSeconds: config.int("webhook.idleTimeoutSeconds"))
         let clientCA = config.string("webhook.tls.clientCAFile")
         configuration.clientCAFile = clientCA.isEmpty ? nil : clientCA
+        configuration.allowedClientNames = config.list("webhook.tls.clientAllowedNames")
         var webhookLogger = logger
         webhookLogger[metadataKey: "part"] = "webhook"
         let handler = AdmissionHandler(lookups: lookups, keys: config.compatibilityKeys, logger: webhookLogger)
