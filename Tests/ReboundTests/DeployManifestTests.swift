@@ -44,7 +44,9 @@ struct DeployManifestTests {
             for rule in object["rules"]?.arrayValue ?? [] {
                 for group in rule["apiGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
                     for resource in rule["resources"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                        result.insert(.init(group: group, resource: resource, verbs: Set(rule["verbs"]?.arrayValue?.compactMap(\.stringValue) ?? [])))
+                        result.insert(.init(
+                            group: group, resource: resource, verbs: Set(rule["verbs"]?.arrayValue?.compactMap(\.stringValue) ?? []),
+                            resourceNames: Set(rule["resourceNames"]?.arrayValue?.compactMap(\.stringValue) ?? [])))
                     }
                 }
             }
@@ -57,6 +59,7 @@ struct DeployManifestTests {
         let config = try deployedConfig()
         let role = try object("deploy/base/rbac.yaml", kind: "Role")
         #expect(role["metadata"]?["namespace"]?.stringValue == config.string("leaderElection.namespace"))
+        #expect(RequiredPermissions.leaderElection.first?.resourceNames == [config.string("leaderElection.leaseName")])
     }
 
     @Test("ports, probes and mounts match the configuration")

@@ -8,6 +8,7 @@ import Prometheus
 import ServiceLifecycle
 import TestSupport
 import Testing
+import Webhook
 
 @testable import rebound
 
@@ -64,6 +65,58 @@ struct ServeExtenderTests {
             #expect(answer["NodeNames"] == ["dev1-node-2"])
             #expect(answer["FailedAndUnresolvableNodes"]?["dev1-node-4"]?.stringValue == "node is not ready (Ready=Unknown)")
             try? await http.shutdown()
+            await group.triggerGracefulShutdown()
+            try await running.value
+        }
+    }
+
+    @Test("with the deployed TLS settings the extender serves only kube-scheduler's client certificate; others are refused at the handshake")
+    func mutualTLS() async throws {
+        try await withSim { sim, client in
+            let config = try ConfigLoader.load(file: nil, environment: [:], overrides: [
+                "extender.address=127.0.0.1", "extender.tls.certFile=\(TestCertificates.path("tls.crt"))", "extender.tls.keyFile=\(TestCertificates.path("tls.key"))",
+                "extender.tls.clientCAFile=\(TestCertificates.path("ca.crt"))", "extender.tls.clientAllowedNames=kube-scheduler",
+            ])
+            var logger = Logger(label: "test.serve")
+            logger.logLevel = .critical
+            let registry = PrometheusCollectorRegistry()
+            let caches = ClusterCaches(client: client, logger: logger)
+            let wired = try #require(ExtenderWiring.server(config: config, caches: caches, client: client, registry: registry, logger: logger))
+            #expect(wired.extender.settings.tlsClientCAFile == TestCertificates.path("ca.crt"))
+            #expect(wired.extender.settings.tlsClientAllowedNames == ["kube-scheduler"])
+            var settings = wired.extender.settings
+            settings.port = 0
+            let extender = SchedulerExtender(settings: settings, caches: caches, client: client, logger: logger)
+            let (ports, portSink) = AsyncStream<Int>.makeStream()
+            let server = ExtenderServer(extender: extender, registry: registry, logger: logger) { port in
+                portSink.yield(port)
+                portSink.finish()
+            }
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: [.init(service: CacheService(caches: caches, logger: logger)), .init(service: server)], logger: logger))
+            let running = Task { try await group.run() }
+            defer { running.cancel() }
+            var port = 0
+            for await value in ports { port = value }
+            try #require(port != 0)
+            await extender.waitUntilReady()
+
+            try await withTemporaryDirectory { directory in
+                // kube-scheduler's certificate, as `rebound certs` issues it, from the test CA.
+                let authority = CertificateAuthority(root: try IssuedCertificate(
+                    certificatePEM: String(decoding: TestCertificates.bytes("ca.crt"), as: UTF8.self), privateKeyPEM: String(decoding: TestCertificates.bytes("ca.key"), as: UTF8.self)))
+                try WebhookCertificates.generate(validity: .days(1), authority: authority).write(to: directory)
+                let curl = try tool("curl", package: "curl")
+                func get(_ extra: [String]) async throws -> (status: Int32, output: String) {
+                    try await run(curl, ["-sS", "--cacert", TestCertificates.path("ca.crt"), "-o", "-", "-w", "\n%{http_code}", "--max-time", "10"] + extra + ["https://127.0.0.1:\(port)/readyz"])
+                }
+                let none = try await get([])
+                #expect(none.status != 0, "served without a client certificate: \(none.output)")
+                let other = try await get(["--cert", TestCertificates.path("client.crt"), "--key", TestCertificates.path("client.key")])
+                #expect(other.status != 0 || !other.output.hasSuffix("200"), "served rebound-client's certificate: \(other.output)")
+                let scheduler = try await get(["--cert", directory + "/scheduler.crt", "--key", directory + "/scheduler.key"])
+                #expect(scheduler.status == 0 && scheduler.output.hasSuffix("200"), "\(scheduler.output)")
+            }
             await group.triggerGracefulShutdown()
             try await running.value
         }

@@ -27,10 +27,14 @@ struct WebhookCommandTests {
         #expect(made.status == 0, "\(made.output)")
         let bundle = made.output.split(separator: "\n").last.map(String.init) ?? ""
         #expect(Data(base64Encoded: bundle).map { String(decoding: $0, as: UTF8.self) } == read(directory + "/ca.crt"))
-        for name in ["ca.crt", "ca.key", "tls.crt", "tls.key", "client.crt", "client.key"] {
+        for name in ["ca.crt", "ca.key", "tls.crt", "tls.key", "client.crt", "client.key", "scheduler.crt", "scheduler.key"] {
             #expect(FileManager.default.fileExists(atPath: directory + "/" + name), "\(name) missing")
+            let mode = (try FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == (name.hasSuffix(".key") ? 0o600 : 0o644), "\(name) has mode \(String(mode ?? 0, radix: 8))")
         }
-        #expect(try await runCommand(openssl, ["verify", "-CAfile", directory + "/ca.crt", directory + "/tls.crt", directory + "/client.crt"]).status == 0)
+        #expect(try await runCommand(openssl, ["verify", "-CAfile", directory + "/ca.crt", directory + "/tls.crt", directory + "/client.crt", directory + "/scheduler.crt"]).status == 0)
+        let scheduler = try await runCommand(openssl, ["x509", "-in", directory + "/scheduler.crt", "-noout", "-subject", "-ext", "extendedKeyUsage"]).output
+        #expect(scheduler.contains("CN = kube-scheduler") && scheduler.contains("TLS Web Client Authentication"), "\(scheduler)")
         let text = try await runCommand(openssl, ["x509", "-in", directory + "/tls.crt", "-noout", "-ext", "subjectAltName"]).output
         for name in ["DNS:hook.ops.svc", "DNS:hook.ops.svc.cluster.local", "DNS:hook.example.com", "IP Address:10.9.8.7", "IP Address:127.0.0.1", "DNS:localhost"] {
             #expect(text.contains(name), "missing \(name) in \(text)")
@@ -66,6 +70,15 @@ struct WebhookCommandTests {
         let bad = try await runCommand(ReboundBinary.path, ["certs", "--out", directory + "/empty", "--reuse-ca"])
         #expect(bad.status != 0)
         #expect(bad.output.contains("cannot read ca.crt and ca.key"))
+
+        // The development CA committed in certs/ (its key is public) signs nothing unless asked to, loudly.
+        try FileManager.default.createDirectory(atPath: directory + "/dev", withIntermediateDirectories: true)
+        for name in ["ca.crt", "ca.key"] { try FileManager.default.copyItem(atPath: TestCertificates.path(name), toPath: directory + "/dev/" + name) }
+        let refused = try await runCommand(ReboundBinary.path, ["certs", "--out", directory + "/dev", "--reuse-ca"])
+        #expect(refused.status != 0 && refused.output.contains("development CA committed in Rebound's repository"), "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/dev/tls.crt"))
+        let allowed = try await runCommand(ReboundBinary.path, ["certs", "--out", directory + "/dev", "--reuse-ca", "--allow-development-ca"])
+        #expect(allowed.status == 0 && allowed.output.contains("WARNING: signing with the development CA"), "\(allowed.output)")
     }
 
     @Test("rebound serve answers AdmissionReviews over TLS from its caches and counts them")

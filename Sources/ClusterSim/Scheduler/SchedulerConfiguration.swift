@@ -28,6 +28,13 @@ public struct SchedulerConfiguration: Sendable {
         /// PEM of the CA that signs the extender's certificate (`tlsConfig.caData`), for HTTPS.
         public var caPEM: [UInt8]?
         public var insecure: Bool
+        /// The client certificate and key the scheduler presents (`tlsConfig.certData`/`keyData`,
+        /// or `certFile`/`keyFile` read at load), for extenders that require one.
+        public var clientCertificatePEM: [UInt8]?
+        public var clientKeyPEM: [UInt8]?
+        /// `tlsConfig.certFile` and `keyFile` as written (paths on kube-scheduler's host).
+        public var clientCertificateFile: String?
+        public var clientKeyFile: String?
 
         public init(urlPrefix: String, filterVerb: String? = "filter", prioritizeVerb: String? = "prioritize", bindVerb: String? = nil,
                     weight: Int64 = 1, nodeCacheCapable: Bool = false, managedResources: [ManagedResource] = [], ignorable: Bool = false,
@@ -95,6 +102,10 @@ public struct SchedulerConfiguration: Sendable {
             if let timeout = entry["httpTimeout"]?.stringValue, let seconds = Self.seconds(timeout) { extender.httpTimeout = .milliseconds(Int64(seconds * 1000)) }
             if let caData = entry["tlsConfig"]?["caData"]?.stringValue, let pem = Data(base64Encoded: caData) { extender.caPEM = Array(pem) }
             extender.insecure = entry["tlsConfig"]?["insecure"]?.boolValue ?? false
+            if let data = entry["tlsConfig"]?["certData"]?.stringValue, let pem = Data(base64Encoded: data) { extender.clientCertificatePEM = Array(pem) }
+            if let data = entry["tlsConfig"]?["keyData"]?.stringValue, let pem = Data(base64Encoded: data) { extender.clientKeyPEM = Array(pem) }
+            extender.clientCertificateFile = entry["tlsConfig"]?["certFile"]?.stringValue
+            extender.clientKeyFile = entry["tlsConfig"]?["keyFile"]?.stringValue
             extenders.append(extender)
         }
         self.init(schedulerNames: names, extenders: extenders)

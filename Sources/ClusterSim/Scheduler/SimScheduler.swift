@@ -216,6 +216,13 @@ public final class SimScheduler: SimController {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let ca = extender.caPEM { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca)) }
         if extender.insecure { tls.certificateVerification = .none }
+        var certificatePEM = extender.clientCertificatePEM, keyPEM = extender.clientKeyPEM
+        if certificatePEM == nil, let file = extender.clientCertificateFile, let data = FileManager.default.contents(atPath: file) { certificatePEM = Array(data) }
+        if keyPEM == nil, let file = extender.clientKeyFile, let data = FileManager.default.contents(atPath: file) { keyPEM = Array(data) }
+        if let certificatePEM, let keyPEM {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificatePEM).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
+        }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
         let winner = clients.withLock { clients -> HTTPClient in
             if let existing = clients[index] { return existing }

@@ -1,7 +1,10 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Kube
 import Webhook
+import SwiftASN1
+import X509
 
 /// `rebound certs`: a CA, a webhook serving certificate and a client certificate, made with
 /// swift-certificates; prints the `caBundle` for the MutatingWebhookConfiguration.
@@ -10,7 +13,9 @@ struct CertsCommand: ParsableCommand {
         commandName: "certs",
         abstract: "Generate a CA and the webhook's serving and client certificates; print the caBundle.",
         discussion: """
-            Writes ca.crt, ca.key, tls.crt, tls.key, client.crt and client.key (ECDSA P-256) into --out, \
+            Writes ca.crt, ca.key, tls.crt, tls.key, client.crt, client.key, and kube-scheduler's client \
+            certificate for the extender, scheduler.crt and scheduler.key (common name kube-scheduler), \
+            all ECDSA P-256, into --out (private keys are created with mode 0600), \
             and two files for `kubectl apply -k deploy/overlays/self-signed`: secret.yaml (the \
             kubernetes.io/tls Secret --secret-name in --namespace, with tls.crt, tls.key and ca.crt) and \
             webhook-ca-patch.yaml (a JSON Patch that puts the caBundle into the MutatingWebhookConfiguration). \
@@ -47,6 +52,20 @@ struct CertsCommand: ParsableCommand {
     @Flag(name: .customLong("reuse-ca"), help: "Sign with the ca.crt and ca.key already in --out instead of making a new CA.")
     var reuseCA = false
 
+    @Flag(name: .customLong("allow-development-ca"), help: "Let --reuse-ca sign with the development CA committed in Rebound's repository (its key is public: for local tests only).")
+    var allowDevelopmentCA = false
+
+    /// SHA-256 of the DER of the development CA committed in the repository's certs/: its private
+    /// key is public, so nothing it signs may be trusted in a cluster.
+    static let developmentCAFingerprint = "2794d82e8a7a8c7b8bfeb84e2b0506f98b9af25839d626909fbeb94accfddfb9"
+
+    static func fingerprint(ofPEM pem: String) -> String? {
+        guard let certificate = try? Certificate(pemEncoded: pem) else { return nil }
+        var serializer = DER.Serializer()
+        guard (try? serializer.serialize(certificate)) != nil else { return nil }
+        return SHA256.hash(data: serializer.serializedBytes).map { String(format: "%02x", $0) }.joined()
+    }
+
     func validate() throws {
         guard days > 0, caDays > 0 else { throw ValidationError("--days and --ca-days must be positive") }
         for (flag, value) in [("--service", service), ("--namespace", namespace)] where !ObjectName.isDNSLabel(value) {
@@ -65,6 +84,18 @@ struct CertsCommand: ParsableCommand {
             guard let certificate = try? String(contentsOf: directory.appendingPathComponent("ca.crt"), encoding: .utf8),
                 let key = try? String(contentsOf: directory.appendingPathComponent("ca.key"), encoding: .utf8)
             else { throw CLIError("--reuse-ca: cannot read ca.crt and ca.key in \(out)") }
+            if Self.fingerprint(ofPEM: certificate) == Self.developmentCAFingerprint {
+                guard allowDevelopmentCA else {
+                    throw CLIError("--reuse-ca: \(out)/ca.crt is the development CA committed in Rebound's repository; its private key is public, so anything it signs can be impersonated. Make a CA of your own (omit --reuse-ca), or pass --allow-development-ca for local tests")
+                }
+                FileHandle.standardError.write(Data("""
+                    ********************************************************************************
+                    WARNING: signing with the development CA committed in Rebound's repository.
+                    Its private key is public: never use these certificates in a cluster.
+                    ********************************************************************************
+
+                    """.utf8))
+            }
             do {
                 authority = CertificateAuthority(root: try IssuedCertificate(certificatePEM: certificate, privateKeyPEM: key))
             } catch {

@@ -9,6 +9,11 @@ struct DemoCertificates {
     var certificateFile: String
     var keyFile: String
     var caPEM: [UInt8]
+    /// The CA as a file, for Rebound's client-certificate checks.
+    var caFile: String
+    /// kube-scheduler's client certificate and key (common name `kube-scheduler`).
+    var schedulerCertificatePEM: [UInt8]
+    var schedulerKeyPEM: [UInt8]
 
     static func make(directory: String) throws -> DemoCertificates {
         let certificates = try WebhookCertificates.generate(validity: .days(1), authority: CertificateAuthority.generate(commonName: "Rebound demo CA", validity: .days(1)))
@@ -20,6 +25,7 @@ struct DemoCertificates {
         return DemoCertificates(
             certificateFile: (directory as NSString).appendingPathComponent("tls.crt"),
             keyFile: (directory as NSString).appendingPathComponent("tls.key"),
-            caPEM: Array(certificates.authority.root.certificatePEM.utf8))
+            caPEM: Array(certificates.authority.root.certificatePEM.utf8), caFile: (directory as NSString).appendingPathComponent("ca.crt"),
+            schedulerCertificatePEM: Array(certificates.scheduler.certificatePEM.utf8), schedulerKeyPEM: Array(certificates.scheduler.privateKeyPEM.utf8))
     }
 }

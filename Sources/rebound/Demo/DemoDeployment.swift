@@ -91,9 +91,15 @@ struct DemoDeployment {
     /// Whether the scheduler reaches the extender over HTTPS.
     var extenderUsesTLS: Bool { scheduler.extenders.contains { $0.urlPrefix.hasPrefix("https://") } }
 
+    /// Whether an extender entry presents a client certificate (`tlsConfig.certFile` or `certData`).
+    var extenderPresentsClientCertificate: Bool {
+        scheduler.extenders.contains { $0.clientCertificateFile != nil || $0.clientCertificatePEM != nil }
+    }
+
     /// The scheduler configuration with every extender at `127.0.0.1:port` (same scheme and path
-    /// prefix), trusting `caPEM` over HTTPS.
-    func schedulerConfiguration(extenderPort: Int, caPEM: [UInt8], nodeCacheCapable: Bool) -> SchedulerConfiguration {
+    /// prefix), trusting `caPEM` over HTTPS and, where the manifest names a client certificate,
+    /// presenting the demo's kube-scheduler certificate.
+    func schedulerConfiguration(extenderPort: Int, caPEM: [UInt8], nodeCacheCapable: Bool, clientCertificate: (certificate: [UInt8], key: [UInt8])? = nil) -> SchedulerConfiguration {
         var configuration = scheduler
         configuration.extenders = scheduler.extenders.map { extender in
             var extender = extender
@@ -102,6 +108,10 @@ struct DemoDeployment {
             let prefixPath = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? ""
             extender.urlPrefix = "\(https ? "https" : "http")://127.0.0.1:\(extenderPort)\(prefixPath)"
             if https { extender.caPEM = caPEM }
+            if https, extender.clientCertificateFile != nil || extender.clientCertificatePEM != nil, let clientCertificate {
+                (extender.clientCertificatePEM, extender.clientKeyPEM) = clientCertificate
+                (extender.clientCertificateFile, extender.clientKeyFile) = (nil, nil)
+            }
             extender.nodeCacheCapable = extender.nodeCacheCapable || nodeCacheCapable
             return extender
         }

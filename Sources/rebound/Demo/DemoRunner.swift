@@ -79,7 +79,11 @@ struct DemoRunner {
             overrides.append("webhook.path=\(deployed.webhookPath)")
             overrides += deployed.extenderUsesTLS
                 ? ["extender.tls.certFile=\(material.certificateFile)", "extender.tls.keyFile=\(material.keyFile)"]
-                : ["extender.tls.certFile=", "extender.tls.keyFile="]
+                : ["extender.tls.certFile=", "extender.tls.keyFile=", "extender.tls.clientCAFile=", "extender.tls.clientAllowedNames="]
+            // The manifests' client CA (a file in the container) is the demo's CA.
+            if deployed.extenderUsesTLS, !(try ConfigLoader.load(file: configFile, environment: [:], overrides: []).string("extender.tls.clientCAFile")).isEmpty {
+                overrides.append("extender.tls.clientCAFile=\(material.caFile)")
+            }
         }
         let config = try ConfigLoader.load(file: configFile, environment: [:], overrides: overrides)
         let deployment = deployed ?? .builtIn(nodeCacheCapable: options.nodeCacheCapable, routingResource: config.string("capacity.routingResource"))
@@ -93,7 +97,10 @@ struct DemoRunner {
 
         // The control plane's other loops.
         let scheduler = SimScheduler(
-            api: api, configuration: deployment.schedulerConfiguration(extenderPort: ports[1], caPEM: material.caPEM, nodeCacheCapable: options.nodeCacheCapable),
+            api: api,
+            configuration: deployment.schedulerConfiguration(
+                extenderPort: ports[1], caPEM: material.caPEM, nodeCacheCapable: options.nodeCacheCapable,
+                clientCertificate: (material.schedulerCertificatePEM, material.schedulerKeyPEM)),
             logger: Logger(label: "rebound.demo.scheduler"))
         let controllers: [any SimController] = [
             StatefulSetController(api: api), PVCProtectionController(store: store), LocalVolumeProvisioner(store: store), NodeAgent(store: store), scheduler,

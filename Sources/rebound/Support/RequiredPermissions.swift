@@ -5,6 +5,8 @@ enum RequiredPermissions {
         var group: String
         var resource: String
         var verbs: Set<String>
+        /// Objects the rule is limited to (empty: all of them).
+        var resourceNames: Set<String> = []
     }
 
     /// Cluster-wide, for the ClusterRole.
@@ -22,8 +24,10 @@ enum RequiredPermissions {
         Rule(group: "apps", resource: "statefulsets", verbs: ["get"]),
     ]
 
-    /// In Rebound's own namespace, for leader election.
+    /// In Rebound's own namespace, for leader election: only the failover Lease (the default
+    /// `leaderElection.leaseName`) is read and renewed; create cannot be limited by name.
     static let leaderElection: [Rule] = [
-        Rule(group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "update"]),
+        Rule(group: "coordination.k8s.io", resource: "leases", verbs: ["get", "update"], resourceNames: ["rebound-failover"]),
+        Rule(group: "coordination.k8s.io", resource: "leases", verbs: ["create"]),
     ]
 }
