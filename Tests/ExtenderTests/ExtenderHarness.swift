@@ -20,6 +20,7 @@ struct ExtenderHarness: Sendable {
     let extender: SchedulerExtender
     let url: String
     let http: HTTPClient
+    let port: Int
 
     /// Starts everything, after `setUp` has created the cluster's initial objects, and waits
     /// until the extender is ready.
@@ -34,7 +35,7 @@ struct ExtenderHarness: Sendable {
         var settings = settings
         settings.address = "127.0.0.1"
         settings.port = 0
-        if tls {
+        if tls && settings.tlsCertificateFile == nil {
             settings.tlsCertificateFile = TestCertificates.path("tls.crt")
             settings.tlsKeyFile = TestCertificates.path("tls.key")
         }
@@ -69,7 +70,7 @@ struct ExtenderHarness: Sendable {
             var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
             tlsConfiguration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(TestCertificates.caPEM))
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tlsConfiguration))
-            let harness = ExtenderHarness(sim: sim, client: client, caches: caches, extender: extender, url: "\(tls ? "https" : "http")://127.0.0.1:\(port)", http: http)
+            let harness = ExtenderHarness(sim: sim, client: client, caches: caches, extender: extender, url: "\(tls ? "https" : "http")://127.0.0.1:\(port)", http: http, port: port)
             do {
                 let result = try await body(harness)
                 try? await http.shutdown()

@@ -1,4 +1,6 @@
 import Capacity
+import Foundation
+import TestSupport
 @testable import Extender
 import Kube
 import Testing
@@ -151,6 +153,45 @@ struct FilterPrioritizeTests {
             #expect(health.code == 200 && health.text == "ok")
             let ready = try await harness.send(.GET, "/readyz")
             #expect(ready.code == 200 && ready.text == "ok")
+        }
+    }
+}
+
+extension FilterPrioritizeTests {
+    /// The serving certificate's subject, as `openssl s_client` sees it on a new connection.
+    static func servedSubject(port: Int) async throws -> String {
+        let openssl = try tool("openssl", package: "openssl")
+        let shown = try await run(openssl, ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost"], input: "", timeout: .seconds(20))
+        return shown.output.split(separator: "\n").first { $0.hasPrefix("subject=") }.map(String.init) ?? ""
+    }
+
+    @Test("a rotated serving certificate is served on new connections without dropping the listener")
+    func certificateRotation() async throws {
+        try await withTemporaryDirectory { directory in
+            for name in ["tls.crt", "tls.key"] { try FileManager.default.copyItem(atPath: TestCertificates.path(name), toPath: directory + "/" + name) }
+            var settings = ExtenderSettings()
+            settings.tlsCertificateFile = directory + "/tls.crt"
+            settings.tlsKeyFile = directory + "/tls.key"
+            try await ExtenderHarness.run(settings: settings, tls: true, setUp: ClusterFixtures.createSeedCluster) { harness in
+                #expect(try await Self.servedSubject(port: harness.port).contains("rebound.rebound-system.svc"))
+                // A new pair, as cert-manager writes it.
+                let openssl = try tool("openssl", package: "openssl")
+                let made = try await run(openssl, [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", directory + "/new.key",
+                    "-out", directory + "/new.crt", "-subj", "/CN=rotated.example", "-days", "1",
+                ])
+                #expect(made.status == 0, "\(made.output)")
+                _ = rename(directory + "/new.key", directory + "/tls.key")
+                _ = rename(directory + "/new.crt", directory + "/tls.crt")
+                var subject = ""
+                for _ in 0..<50 {
+                    subject = try await Self.servedSubject(port: harness.port)
+                    if subject.contains("rotated.example") { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                // The same listener, on the same port, now hands out the new certificate.
+                #expect(subject.contains("rotated.example"), "still served: \(subject)")
+            }
         }
     }
 }
