@@ -165,7 +165,7 @@ extension FilterPrioritizeTests {
         return shown.output.split(separator: "\n").first { $0.hasPrefix("subject=") }.map(String.init) ?? ""
     }
 
-    @Test("a rotated serving certificate is served on new connections without dropping the listener")
+    @Test("a rotated serving certificate is served on new connections without dropping the listener", .requiresTools("openssl"))
     func certificateRotation() async throws {
         try await withTemporaryDirectory { directory in
             for name in ["tls.crt", "tls.key"] { try FileManager.default.copyItem(atPath: TestCertificates.path(name), toPath: directory + "/" + name) }

@@ -138,7 +138,7 @@ struct DeployManifestTests {
 
     @Test(
         "every manifest, the rendered overlays included, validates strictly against the Kubernetes schemas",
-        .enabled(if: ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].contains { FileManager.default.isExecutableFile(atPath: $0) }, "kubectl is not installed (.ci/run installs it)"))
+        .requiresTools("kubectl", "kubernetes-validate"))
     func schemas() async throws {
         let result = try await runCommand("/bin/bash", [Self.root + "/deploy/validate.sh", ReboundBinary.path])
         #expect(result.status == 0, "\(result.output)")

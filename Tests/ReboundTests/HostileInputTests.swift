@@ -10,7 +10,7 @@ import Glibc
 /// The reproductions of the hardening report, against `rebound serve` run as operators run it,
 /// talking to `rebound sim`: every hostile input gets an answer and the next normal request is
 /// served by the same process.
-@Suite("rebound serve under hostile input", .serialized, .timeLimit(.minutes(3)))
+@Suite("rebound serve under hostile input", .serialized, .timeLimit(.minutes(3)), .requiresTools("curl"))
 struct HostileInputTests {
     static let root = URL(fileURLWithPath: TestCertificates.directory).deletingLastPathComponent().path
 

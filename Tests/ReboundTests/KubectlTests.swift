@@ -5,7 +5,7 @@ import Testing
 let kubectlPath = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
 /// `rebound sim` as an operator runs it, driven by the installed kubectl.
-@Suite("kubectl against rebound sim", .enabled(if: kubectlPath != nil, "kubectl is not installed (.ci/run installs it)"))
+@Suite("kubectl against rebound sim", .requiresTools("kubectl"))
 struct KubectlTests {
     static let scenario = """
         apiVersion: v1

@@ -70,7 +70,7 @@ struct ServeExtenderTests {
         }
     }
 
-    @Test("with the deployed TLS settings the extender serves only kube-scheduler's client certificate; others are refused at the handshake")
+    @Test("with the deployed TLS settings the extender serves only kube-scheduler's client certificate; others are refused at the handshake", .requiresTools("curl"))
     func mutualTLS() async throws {
         try await withSim { sim, client in
             let config = try ConfigLoader.load(file: nil, environment: [:], overrides: [

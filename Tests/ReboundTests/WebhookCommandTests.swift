@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `rebound certs` and the webhook inside `rebound serve`, run as an operator runs them.
-@Suite("rebound certs and the webhook in rebound serve")
+@Suite("rebound certs and the webhook in rebound serve", .requiresTools("curl", "openssl"))
 struct WebhookCommandTests {
     func temporaryDirectory() throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rebound-certs-\(UUID().uuidString)").path

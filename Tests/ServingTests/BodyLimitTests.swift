@@ -3,7 +3,7 @@ import Serving
 import TestSupport
 import Testing
 
-@Suite("Listener body limits", .timeLimit(.minutes(2)))
+@Suite("Listener body limits", .timeLimit(.minutes(2)), .requiresTools("curl", "nghttp"))
 struct BodyLimitTests {
     @Test("a body over the limit is refused with 413 as soon as its length is known (HTTP/1.1: the connection closes after it, without a reset)")
     func refusedEarlyHTTP1() async throws {

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// HTTP/2 streams that stall or are reset, driven by Python's h2 library (pip install h2).
-@Suite("Listener HTTP/2 streams", .timeLimit(.minutes(2)))
+@Suite("Listener HTTP/2 streams", .timeLimit(.minutes(2)), .requiresPython("h2"))
 struct HTTP2StreamTests {
     /// Opens one connection; for each command line argument `N:stall`, `N:reset` or `N:end`, a POST
     /// stream announcing N bytes that sends 1,000 and then stalls (waiting for the server), resets

@@ -7,7 +7,7 @@ import Testing
 
 /// Every bound of ``ListenerLimits``, tried as a hostile client would: the listener answers or
 /// disconnects, counts the refusal, gives back what it held, and keeps serving.
-@Suite("Listener limits", .timeLimit(.minutes(2)))
+@Suite("Listener limits", .timeLimit(.minutes(2)), .requiresTools("curl", "nghttp", "openssl"))
 struct ListenerLimitTests {
     static let request = "POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello"
 

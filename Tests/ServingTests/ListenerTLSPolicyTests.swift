@@ -5,7 +5,7 @@ import Testing
 
 /// TLS hygiene on every listener: the suites offered, client certificates (CA, names) and the
 /// client CA's rotation without a restart.
-@Suite("Listener TLS policy and client certificates", .serialized)
+@Suite("Listener TLS policy and client certificates", .serialized, .requiresTools("curl", "openssl"))
 struct ListenerTLSPolicyTests {
     static let limits = ListenerLimits()
 

@@ -12,7 +12,7 @@ import Webhook
 
 /// cert-manager rotates the serving certificate in place; the webhook must follow without
 /// dropping the listener or failing requests in flight.
-@Suite("Certificate rotation")
+@Suite("Certificate rotation", .requiresTools("openssl"))
 struct CertificateRotationTests {
     /// Copies the development CA and serving pair into `directory`.
     func copyCertificates(to directory: String) throws {

@@ -5,7 +5,7 @@ import Webhook
 import X509
 
 /// Certificates made with swift-certificates, checked by openssl.
-@Suite("Webhook certificates")
+@Suite("Webhook certificates", .requiresTools("openssl"))
 struct CertificateTests {
     @Test("a generated set verifies with openssl, with the Service's names and the right usages")
     func generatedSetVerifies() async throws {

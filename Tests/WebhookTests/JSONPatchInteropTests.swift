@@ -8,7 +8,7 @@ import Webhook
 
 /// The patches the webhook sends, applied by an independent RFC 6902 implementation (Python's
 /// `jsonpatch`, as CI installs it) to the pod exactly as it was sent.
-@Suite("JSON Patch interoperability with Python's jsonpatch")
+@Suite("JSON Patch interoperability with Python's jsonpatch", .requiresPython("jsonpatch"))
 struct JSONPatchInteropTests {
     static let script = """
         import json, sys

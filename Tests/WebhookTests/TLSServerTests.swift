@@ -10,7 +10,7 @@ import Serving
 import Webhook
 
 /// The webhook over real TLS with real clients that verify the served chain against certs/ca.crt.
-@Suite("WebhookServer over TLS with curl, h2load and openssl")
+@Suite("WebhookServer over TLS with curl, h2load and openssl", .requiresTools("curl", "h2load", "openssl"), .requiresPython("h2"))
 struct TLSServerTests {
     let ca = TestCertificates.path("ca.crt")
 
