@@ -484,34 +484,34 @@ public actor FailoverController {
         return .ready(plan, node: node)
     }
 
-    private nonisolated func process(_ key: String) async -> Outcome {
-        // A cheap look first, so pods that wait never spend the rate limit.
-        switch await prepare(key, readTemplates: false) {
+    /// What a preparation that leads to no migration means for the key; nil when it is ready.
+    private nonisolated func outcome(of preparation: Preparation, key: String) async -> Outcome? {
+        switch preparation {
         case .nothing:
             await forgetHold(key)
             return .done
-        case .heldByGuard: return .heldByGuard
+        case .heldByGuard:
+            return .heldByGuard
         case .hold(let hold, let pod):
             await announce(hold, for: pod)
             return .done
-        case .ready: break
+        case .ready:
+            return nil
         }
+    }
+
+    private nonisolated func process(_ key: String) async -> Outcome {
+        // A cheap look first, so pods that wait never spend the rate limit.
+        if let outcome = await outcome(of: prepare(key, readTemplates: false), key: key) { return outcome }
         try? await limiter.wait()
         // Level-triggered: decide again on what is true after the wait (the pod may have been
         // replaced, its node may have recovered).
-        switch await prepare(key, readTemplates: true) {
-        case .nothing:
-            await forgetHold(key)
-            return .done
-        case .heldByGuard: return .heldByGuard
-        case .hold(let hold, let pod):
-            await announce(hold, for: pod)
-            return .done
-        case .ready(let plan, let node):
-            await forgetHold(key)
-            let success = await executor.execute(plan)
-            if success, let elapsed = await failedDuration(of: node) { metrics.migrationDuration(elapsed) }
-            return success ? .done : .retry
-        }
+        let preparation = await prepare(key, readTemplates: true)
+        if let outcome = await outcome(of: preparation, key: key) { return outcome }
+        guard case .ready(let plan, let node) = preparation else { return .done }
+        await forgetHold(key)
+        let success = await executor.execute(plan)
+        if success, let elapsed = await failedDuration(of: node) { metrics.migrationDuration(elapsed) }
+        return success ? .done : .retry
     }
 }

@@ -16,6 +16,46 @@ import Webhook
 /// kube-scheduler out, on the caches serve runs.
 @Suite("rebound serve's extender service", .timeLimit(.minutes(2)))
 struct ServeExtenderTests {
+    /// The extender `rebound serve` would wire from `config`, served with the caches on an
+    /// ephemeral port (0 is not a valid setting, so the test never collides with a port in use).
+    struct Served {
+        let wired: ExtenderServer
+        let extender: SchedulerExtender
+        let group: ServiceGroup
+        let running: Task<Void, any Error>
+        let port: Int
+
+        static func start(_ config: ResolvedConfig, client: KubeClient) async throws -> Served {
+            var logger = Logger(label: "test.serve")
+            logger.logLevel = .critical
+            let registry = PrometheusCollectorRegistry()
+            let caches = ClusterCaches(client: client, logger: logger)
+            let wired = try #require(ExtenderWiring.server(config: config, caches: caches, client: client, registry: registry, logger: logger))
+            var settings = wired.extender.settings
+            settings.port = 0
+            let extender = SchedulerExtender(settings: settings, caches: caches, client: client, logger: logger)
+            let (ports, portSink) = AsyncStream<Int>.makeStream()
+            let server = ExtenderServer(extender: extender, registry: registry, logger: logger) { port in
+                portSink.yield(port)
+                portSink.finish()
+            }
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: [.init(service: CacheService(caches: caches, logger: logger)), .init(service: server)], logger: logger))
+            let running = Task { try await group.run() }
+            var port = 0
+            for await value in ports { port = value }
+            if port == 0 { running.cancel() }
+            try #require(port != 0)
+            await extender.waitUntilReady()
+            return Served(wired: wired, extender: extender, group: group, running: running, port: port)
+        }
+
+        func stop() async throws {
+            await group.triggerGracefulShutdown()
+            try await running.value
+        }
+    }
+
     @Test("configured from the keys, ready once the caches synced, filtering over HTTP")
     func serveFilter() async throws {
         try await withSim { sim, client in
@@ -28,31 +68,11 @@ struct ServeExtenderTests {
             let config = try ConfigLoader.load(file: nil, environment: [:], overrides: [
                 "extender.address=127.0.0.1", "extender.port=18444", "extender.filterPath=/scheduler/filter", "capacity.reservationTTLSeconds=60",
             ])
-            var logger = Logger(label: "test.serve")
-            logger.logLevel = .critical
-            let registry = PrometheusCollectorRegistry()
-            let caches = ClusterCaches(client: client, logger: logger)
-            let (ports, portSink) = AsyncStream<Int>.makeStream()
-            let wired = try #require(ExtenderWiring.server(config: config, caches: caches, client: client, registry: registry, logger: logger))
-            #expect(wired.extender.settings.filterPath == "/scheduler/filter")
-            #expect(wired.extender.settings.reservationTTL == .seconds(60))
-            // The same extender on an ephemeral port (0 is not a valid setting), so the test never
-            // collides with a port in use.
-            var settings = wired.extender.settings
-            settings.port = 0
-            let extender = SchedulerExtender(settings: settings, caches: caches, client: client, logger: logger)
-            let server = ExtenderServer(extender: extender, registry: registry, logger: logger) { port in
-                portSink.yield(port)
-                portSink.finish()
-            }
-            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-                services: [.init(service: CacheService(caches: caches, logger: logger)), .init(service: server)], logger: logger))
-            let running = Task { try await group.run() }
-            defer { running.cancel() }
-            var port = 0
-            for await value in ports { port = value }
-            try #require(port != 0)
-            await extender.waitUntilReady()
+            let served = try await Served.start(config, client: client)
+            defer { served.running.cancel() }
+            #expect(served.wired.extender.settings.filterPath == "/scheduler/filter")
+            #expect(served.wired.extender.settings.reservationTTL == .seconds(60))
+            let port = served.port
 
             let http = try KubeClient(KubeClientConfiguration(server: "http://127.0.0.1:\(port)"))
             #expect(String(decoding: try await http.send(.GET, "/readyz").bytes, as: UTF8.self) == "ok")
@@ -65,8 +85,7 @@ struct ServeExtenderTests {
             #expect(answer["NodeNames"] == ["dev1-node-2"])
             #expect(answer["FailedAndUnresolvableNodes"]?["dev1-node-4"]?.stringValue == "node is not ready (Ready=Unknown)")
             try? await http.shutdown()
-            await group.triggerGracefulShutdown()
-            try await running.value
+            try await served.stop()
         }
     }
 
@@ -77,29 +96,11 @@ struct ServeExtenderTests {
                 "extender.address=127.0.0.1", "extender.tls.certFile=\(TestCertificates.path("tls.crt"))", "extender.tls.keyFile=\(TestCertificates.path("tls.key"))",
                 "extender.tls.clientCAFile=\(TestCertificates.path("ca.crt"))", "extender.tls.clientAllowedNames=kube-scheduler",
             ])
-            var logger = Logger(label: "test.serve")
-            logger.logLevel = .critical
-            let registry = PrometheusCollectorRegistry()
-            let caches = ClusterCaches(client: client, logger: logger)
-            let wired = try #require(ExtenderWiring.server(config: config, caches: caches, client: client, registry: registry, logger: logger))
-            #expect(wired.extender.settings.tlsClientCAFile == TestCertificates.path("ca.crt"))
-            #expect(wired.extender.settings.tlsClientAllowedNames == ["kube-scheduler"])
-            var settings = wired.extender.settings
-            settings.port = 0
-            let extender = SchedulerExtender(settings: settings, caches: caches, client: client, logger: logger)
-            let (ports, portSink) = AsyncStream<Int>.makeStream()
-            let server = ExtenderServer(extender: extender, registry: registry, logger: logger) { port in
-                portSink.yield(port)
-                portSink.finish()
-            }
-            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-                services: [.init(service: CacheService(caches: caches, logger: logger)), .init(service: server)], logger: logger))
-            let running = Task { try await group.run() }
-            defer { running.cancel() }
-            var port = 0
-            for await value in ports { port = value }
-            try #require(port != 0)
-            await extender.waitUntilReady()
+            let served = try await Served.start(config, client: client)
+            defer { served.running.cancel() }
+            #expect(served.wired.extender.settings.tlsClientCAFile == TestCertificates.path("ca.crt"))
+            #expect(served.wired.extender.settings.tlsClientAllowedNames == ["kube-scheduler"])
+            let port = served.port
 
             try await withTemporaryDirectory { directory in
                 // kube-scheduler's certificate, as `rebound certs` issues it, from the test CA.
@@ -117,8 +118,7 @@ struct ServeExtenderTests {
                 let scheduler = try await get(["--cert", directory + "/scheduler.crt", "--key", directory + "/scheduler.key"])
                 #expect(scheduler.status == 0 && scheduler.output.hasSuffix("200"), "\(scheduler.output)")
             }
-            await group.triggerGracefulShutdown()
-            try await running.value
+            try await served.stop()
         }
     }
 
