@@ -57,7 +57,8 @@ public struct VolumeGroupRequests: Sendable, Hashable {
     }
 
     /// Reads an annotation value; nil if it is not a JSON object of group names to whole numbers
-    /// from 1 to ``maximumGiB``, or longer than ``maximumAnnotationLength``.
+    /// from 1 to ``maximumGiB``, or longer than ``maximumAnnotationLength`` as read or as written
+    /// back (``annotationValue``).
     public init?(annotationValue text: String) {
         guard let reading = try? Self.read(annotationValue: text) else { return nil }
         self = reading
@@ -91,7 +92,13 @@ public struct VolumeGroupRequests: Sendable, Hashable {
             guard let gib = Int64(digits), gib >= 1, gib <= maximumGiB else { throw .outOfRange(group: group, gib: digits) }
             gibByGroup[group] = gib
         }
-        return VolumeGroupRequests(gibByGroup)
+        let requests = VolumeGroupRequests(gibByGroup)
+        // What is read must write back within the same limit, or the written value would not read
+        // back (found by fuzzing: group names full of control characters, each escaped to six
+        // characters, pushed a 4,000-character value past the limit once written).
+        let written = requests.annotationValue.utf8.count
+        guard written <= maximumAnnotationLength else { throw .tooLong(written) }
+        return requests
     }
 
     /// A JSON string's contents: `"`, `\` and control characters escaped (found by fuzzing: a

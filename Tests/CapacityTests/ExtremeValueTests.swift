@@ -1,4 +1,5 @@
 import Capacity
+import Foundation
 import PropertyBased
 import Testing
 
@@ -106,6 +107,23 @@ struct ExtremeValueTests {
         #expect(VolumeGroupRequests(annotationValue: #"{"a\u00":1}"#) == nil, "a broken escape is refused")
         #expect(VolumeGroupRequests(annotationValue: #"{"a\ud83d":1}"#) == nil, "a lone high surrogate is refused")
         #expect(try VolumeGroupRequests.read(annotationValue: #"{"\ud83d\ude00":1}"#)["😀"] == 1)
+    }
+
+    @Test("a value that would write back longer than the limit is refused as read (fuzz-quantity crash 0d383d68)")
+    func annotationEscapesPastTheLimit() throws {
+        let crash = try #require(Data(base64Encoded: "eyJjYYCFhYWFhYUzAAAAAD0AhYWFhQAghTMAAAAAAAAAhVwihTAwMDAwJzAwMDAAAAAAAAAAhVwihTAwMDAwJzAwMjCFXCKFhYUAAAAAhYWFhYUzAAAAAAAAAIVcIoUwMDAwMCeFhYVjYXJpbjEwMDCFhQBbAAAAhYVcIiiFhYWP7u7u7u7uhYWFhYWFMwAAAAA9AIWFhYUAIIUzAAAAAAAAAIVcIoUwMDgwMCcwMDAwAAAAAAAAAIVcIoUwMDAwMCcwMDAwhVwihYWFhYWFhYWFhYWFhTEwMDBmYW5yaScwMDAwhVwihYWFhYWFhYUxMDAAAAAAAACFhYWFMTAwMIWFAFsAAACFhVwiKIWFhY/u7u7u7u7u7u7u7u7uAIVcIoUwMDAwMIVcIoWFhYWFhTAwhVwihYWFhYWFhYUxMDAAAAAwZmFucmknMDAwMIVcIoWFhYWFhYWFMTAwAAAAAAAAhYWFhYUzAAAAAAYAAIVcIoUwMDAwMCeFhYUxMDAwhYUAWwAAAIWFXCIohYWFj+7u7u7u7u7u7u7u7u4AhVwihTAwMDAwhVwihYWFhYWFMDCFXCKFhYWFhYWFhTEwMAAAAAAAAIWFhYWFMwAAAAAAAACFXCKFMDAwMDAnhYWFY2FyaW4xMDAwhYUAWwAAAIUAhVwihTAwMDAwJzAwMjCFXCKFhYUAAAAAhYWFhYUzAAAAAAAAAIVcIoUwMDAwMCeFhYVjYXJpbjEwMDCFhQBbAAAAhYVcIiiFhYWP7u7u7u7uhYWFhYWFMwAAAAA9AIWFhYUAIIUzAAAAAAAAAIVcIoUwMDgwMCcwMDAwAAAAAAAAAIVcIoUwMDAwMCcwMDAwhVwihYWFhYWFhYWFhYWFhTEwMDBmYW5yaScwMDAwhVwihYWFhYWFhYUxMDAAAAAAAACFhYWFMTAwMIWFAFsAAACFhVwiKIWFhY/u7u7u7u7u7u7u7u7uAIVcIoUwMDAwMIVcIoWFhYWFhTAwhVwihYWFhYWFhYUxMDAAAAAwZmFucmknMDAwMIVcIoWFhYWFhYWFMTAwAAAAAAAAhYWFhYUzAAAAAAYAAIVcIoUwMDAwMCeFhYUxMDAwhYUAWwAAAIWFXCIohYWFj+7u7u7u7u7u7u7u7u4AhVwihTAwMDAwhVwihYWFhYWFMDCFXCKFhYWFhYWFhTEwMAAAAAAAAIWFhYWFMwAAAAAAAACFXCKFMDAwMDAnhYWFY2FyaW4xMDAwhYUAWwAAAIWFXCIohYWFj+7u7u7u7oWFhYWFhTMAAAAAPQCFhYWFACCFMwAAAAAAAACFXCKFMDA4MDAnMDAwMAAAAAAAAACFXCKFMDAwMDAnMDAwMDCFXCKFhYWFhYWFhVsxMjc0ZmFu7u4AhVwihTAwMDAwJzAwMDCFXCKFhYWFhYWFhTEwMDCFhQBbAACFhWTu7gAAAIWFhYWFMwAAAAAAAACFXCKFMDAwMDAnhYWFY2Fyaf//////////////////////////////bjEwMDCFhQBbAAAAhYVcIiiFhYWP7u7u7u7uhYWFhYWFMwAAAAAAhVwihTAwODAwJzAwMDAAAAAAAAAAhVwihTAwMDAwJzAwMDCFXCKFhYWFhYWFhTEwMDBmYW7u7u7u7u7uAIWFXCIohYWFj+7u7u7u7oWFhYWFhTMAAAAAPQCFhYWFACCFMwAAAAAAAACFXCKFMDA4MDAnMDAwMAAAAAAAAACFXCKFMDAwMDAnMDAwMDCFXCKFhYWFhYWFhVsxMjc0ZmFu7u4AhVwihTAwMDAwJzAwMDCFXCKFhYWFhYWFhTEwMDCFhQBbAACFhWTu7gAAAIWFhYWFMwAAAAAAAACFXCKFMDAwMDAnhYWFY2Fyaf//////////////////////////////bjEwMDCFhQBbAAAAhYVcIiiFhYWP7u7u7u7uhYWFhYWFMwAAAAAAhVwihTAwODAwJzAwMDAAAAAAAAAAhVwihTAwMDAwJzAwMDCFXCKFhYWFhYWFhTEwMDBmYW7u7u7u7u7uAIVcIoUwMDAwMCcwMDAwhVwihYWFhYWFhYUxMDAwhYUAWwAAhYVk7u6BAAAA7u7u7u7u7u7u7u7u7u7u7u7u7oUKAAAAAAAAAIWFhYUOhYWFBYWFZM0iOjV9"))
+        let text = String(decoding: crash, as: UTF8.self)
+        #expect(text.utf8.count <= VolumeGroupRequests.maximumAnnotationLength)
+        // Its one group name is full of control characters: written back, it would be too long to read.
+        #expect(throws: VolumeGroupRequests.AnnotationError.self) { try VolumeGroupRequests.read(annotationValue: text) }
+        // Whatever reads, writes back within the limit and reads back the same.
+        let controls = "{\"" + String(repeating: "\u{01}", count: 700) + "\":1}"
+        #expect(controls.utf8.count <= VolumeGroupRequests.maximumAnnotationLength)
+        #expect(VolumeGroupRequests(annotationValue: controls) == nil, "700 control characters write back as 4,200")
+        let short = "{\"" + String(repeating: "\u{01}", count: 600) + "\":1}"
+        let requests = try VolumeGroupRequests.read(annotationValue: short)
+        #expect(requests.annotationValue.utf8.count <= VolumeGroupRequests.maximumAnnotationLength)
+        #expect(VolumeGroupRequests(annotationValue: requests.annotationValue) == requests)
     }
 
     @Test("the largest accepted annotation value reads back")
