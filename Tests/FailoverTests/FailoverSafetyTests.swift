@@ -326,16 +326,18 @@ struct FailoverSafetyTests {
         try await harness.setReady("node-2", "False")
         #expect(await running.log.waitFor { Self.deletedPods($0).count >= 1 })
 
-        // While db-1 waits for its turn, an operator force-deletes it; its StatefulSet recreates it,
-        // pending, still naming the claim pinned to node-2.
-        let first = await harness.pod("apps", "db-1")?.uid
-        _ = try await harness.store.delete(Pod.resourceType, namespace: "apps", name: "db-1", options: SimStore.DeleteOptions(gracePeriodSeconds: 0))
-        #expect(await harness.store.waitUntil { await harness.pod("apps", "db-1").map { $0.uid != first } ?? false })
-        let replacement = await harness.pod("apps", "db-1")?.uid
+        // Whichever pod got the first turn, the other waits for the next one (8 s). Meanwhile an
+        // operator force-deletes it; its StatefulSet recreates it, pending, still naming the claim
+        // pinned to node-2.
+        let waiting = Self.deletedPods(running.log.actions).first == "apps/db-0" ? "db-1" : "db-0"
+        let first = await harness.pod("apps", waiting)?.uid
+        _ = try await harness.store.delete(Pod.resourceType, namespace: "apps", name: waiting, options: SimStore.DeleteOptions(gracePeriodSeconds: 0))
+        #expect(await harness.store.waitUntil { await harness.pod("apps", waiting).map { $0.uid != first } ?? false })
+        let replacement = await harness.pod("apps", waiting)?.uid
         #expect(replacement != nil)
         // The replacement can never start on node-2's claim: it is migrated in turn.
         let migrated = await harness.store.waitUntil(timeout: .seconds(20)) {
-            guard let pod = await harness.pod("apps", "db-1") else { return false }
+            guard let pod = await harness.pod("apps", waiting) else { return false }
             return pod.uid != replacement
         }
         #expect(migrated)
