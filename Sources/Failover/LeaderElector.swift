@@ -124,9 +124,9 @@ public actor LeaderElector {
     /// background (its answer still updates what was observed), but the caller stops waiting.
     private func attempt(until deadline: ContinuousClock.Instant) async -> Bool {
         guard clock.now < deadline else { return false }
-        let once = ResumeOnce()
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            once.set(continuation)
+            // Both racers get the continuation at once, before either exists.
+            let once = ResumeOnce(continuation)
             let request = Task { once.resume(await self.tryAcquireOrRenew()) }
             Task { [logger, metrics] in
                 try? await Task.sleep(until: deadline, clock: .continuous)
@@ -236,35 +236,18 @@ public actor LeaderElector {
 
 /// Resumes a continuation exactly once, from whichever of several tasks gets there first.
 final class ResumeOnce: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<Bool, Never>?, value: Bool?, done: Bool)>((nil, nil, false))
+    private let pending: Mutex<CheckedContinuation<Bool, Never>?>
 
-    func set(_ continuation: CheckedContinuation<Bool, Never>) {
-        let value: Bool? = state.withLock { state in
-            if let value = state.value, !state.done {
-                state.done = true
-                return value
-            }
-            state.continuation = continuation
-            return nil
-        }
-        if let value { continuation.resume(returning: value) }
-    }
+    init(_ continuation: CheckedContinuation<Bool, Never>) { pending = Mutex(continuation) }
 
     /// Resumes with `value` unless already resumed; true when this call resumed it.
     @discardableResult
     func resume(_ value: Bool) -> Bool {
-        let continuation: CheckedContinuation<Bool, Never>?? = state.withLock { state in
-            guard !state.done, state.value == nil else { return .none }
-            if let continuation = state.continuation {
-                state.done = true
-                state.continuation = nil
-                return .some(continuation)
-            }
-            state.value = value
-            return .some(nil)
-        }
-        guard case .some(let pending) = continuation else { return false }
-        pending?.resume(returning: value)
+        guard let continuation = pending.withLock({ pending -> CheckedContinuation<Bool, Never>? in
+            defer { pending = nil }
+            return pending
+        }) else { return false }
+        continuation.resume(returning: value)
         return true
     }
 }

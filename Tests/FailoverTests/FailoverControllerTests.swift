@@ -110,12 +110,7 @@ struct FailoverControllerTests {
 
     @Test("the partition guard pauses migration while most nodes are down, and resumes when they return")
     func partitionGuard() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3", "node-4"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        try await harness.addStandalonePod("apps", "db")
-        try await harness.schedulePending(to: "node-2")
-        #expect(await harness.waitRunning([("apps", "db")]))
+        let harness = try await FailoverHarness.start(nodes: 4, pods: [("db", "node-2")])
         let running = try await harness.startController(settings: FailoverHarness.settings(timeout: .milliseconds(300)))
 
         for name in ["node-2", "node-3", "node-4"] { try await harness.setReady(name, "Unknown") }
@@ -178,12 +173,7 @@ struct FailoverControllerTests {
 
     @Test("dry-run plans every action and writes nothing")
     func dryRun() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3"] { try await harness.addNode(name) }
-        try await harness.addNamespace("mysql")
-        try await harness.addStandalonePod("mysql", "db")
-        try await harness.schedulePending(to: "node-2")
-        #expect(await harness.waitRunning([("mysql", "db")]))
+        let harness = try await FailoverHarness.start(nodes: 3, namespace: "mysql", pods: [("db", "node-2")])
         var settings = FailoverHarness.settings(timeout: .milliseconds(200))
         settings.dryRun = true
         let running = try await harness.startController(settings: settings)

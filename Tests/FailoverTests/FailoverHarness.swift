@@ -311,3 +311,27 @@ extension FailoverHarness {
         return (LeaderElector(client: client, settings: settings, logger: logger), client)
     }
 }
+
+extension FailoverHarness {
+    struct NotRunning: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A harness with nodes `node-1` … `node-<nodes>`, the opted-in namespace `namespace`, and
+    /// standalone opted-in pods (each with its local claim) scheduled, in order, to the nodes given
+    /// and running.
+    static func start(nodes: Int, namespace: String = "apps", pods: [(name: String, node: String)]) async throws -> FailoverHarness {
+        let harness = try await start()
+        for index in 1...nodes { try await harness.addNode("node-\(index)") }
+        try await harness.addNamespace(namespace)
+        for pod in pods {
+            try await harness.addStandalonePod(namespace, pod.name)
+            try await harness.schedulePending(to: pod.node)
+        }
+        guard await harness.waitRunning(pods.map { (namespace, $0.name) }) else {
+            await harness.stop()
+            throw NotRunning(description: "the pods \(pods.map(\.name)) did not all start")
+        }
+        return harness
+    }
+}

@@ -10,14 +10,8 @@ import Testing
 struct FailoverResilienceTests {
     @Test("two replicas under leader election never both act; the other takes over when the leader stops")
     func leaderElection() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3", "node-4", "node-5"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        for index in 0..<3 { try await harness.addStandalonePod("apps", "first-\(index)") }
-        try await harness.schedulePending(to: "node-2")
-        for index in 0..<3 { try await harness.addStandalonePod("apps", "second-\(index)") }
-        try await harness.schedulePending(to: "node-3")
-        #expect(await harness.waitRunning((0..<3).flatMap { [("apps", "first-\($0)"), ("apps", "second-\($0)")] }))
+        let harness = try await FailoverHarness.start(
+            nodes: 5, pods: (0..<3).map { ("first-\($0)", "node-2") } + (0..<3).map { ("second-\($0)", "node-3") })
 
         // Each replica acts only while it leads, with caches and a controller built for the term.
         var replicas: [(elector: LeaderElector, client: KubeClient, log: ActionLog, task: Task<Void, Never>)] = []
@@ -129,12 +123,7 @@ struct FailoverResilienceTests {
 
     @Test("a claim rebuild left half-done by a stopped controller is finished from the volume's record")
     func restartSafety() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        try await harness.addStandalonePod("apps", "db")
-        try await harness.schedulePending(to: "node-2")
-        #expect(await harness.waitRunning([("apps", "db")]))
+        let harness = try await FailoverHarness.start(nodes: 2, pods: [("db", "node-2")])
         let claim = try #require(await harness.claim("apps", "data-db"))
         let volume = try #require(claim.boundVolume)
         // The state a controller leaves when it stops right after deleting the pod and the claim.
@@ -161,14 +150,7 @@ struct FailoverResilienceTests {
 
     @Test("a deleted node and an out-of-service taint count as failed at once")
     func deletionAndTaint() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3", "node-4"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        try await harness.addStandalonePod("apps", "on-deleted")
-        try await harness.schedulePending(to: "node-2")
-        try await harness.addStandalonePod("apps", "on-tainted")
-        try await harness.schedulePending(to: "node-3")
-        #expect(await harness.waitRunning([("apps", "on-deleted"), ("apps", "on-tainted")]))
+        let harness = try await FailoverHarness.start(nodes: 4, pods: [("on-deleted", "node-2"), ("on-tainted", "node-3")])
         // An hour-long timeout: only deletion and the taint can trigger anything in this test.
         let running = try await harness.startController(settings: FailoverHarness.settings(timeout: .seconds(3600)))
 

@@ -137,12 +137,7 @@ struct FailoverSafetyTests {
     // Finding 4.
     @Test("a leader whose lease requests hang stops acting before another replica takes the lease")
     func hangingLeaseRenewals() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3", "node-4", "node-5"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        for index in 0..<3 { try await harness.addStandalonePod("apps", "db-\(index)") }
-        try await harness.schedulePending(to: "node-2")
-        #expect(await harness.waitRunning((0..<3).map { ("apps", "db-\($0)") }))
+        let harness = try await FailoverHarness.start(nodes: 5, pods: (0..<3).map { ("db-\($0)", "node-2") })
 
         struct Replica {
             let elector: LeaderElector
@@ -220,12 +215,7 @@ struct FailoverSafetyTests {
     // Finding 5.
     @Test("when the partition guard lets go, nodes still down restart their timers instead of failing at once")
     func partitionRelease() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3", "node-4"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        try await harness.addStandalonePod("apps", "db")
-        try await harness.schedulePending(to: "node-2")
-        #expect(await harness.waitRunning([("apps", "db")]))
+        let harness = try await FailoverHarness.start(nodes: 4, pods: [("db", "node-2")])
         let running = try await harness.startController(settings: FailoverHarness.settings(timeout: .seconds(2)))
         for name in ["node-2", "node-3", "node-4"] { try await harness.setReady(name, "Unknown") }
         #expect(await poll { await running.controller.isPaused })
@@ -281,14 +271,7 @@ struct FailoverSafetyTests {
     // Finding 6.
     @Test("a kubelet's clock decides nothing: an old transition time waits the full timeout, a future one does not postpone")
     func clockSkew() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3", "node-4", "node-5"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        try await harness.addStandalonePod("apps", "behind")
-        try await harness.schedulePending(to: "node-2")
-        try await harness.addStandalonePod("apps", "ahead")
-        try await harness.schedulePending(to: "node-3")
-        #expect(await harness.waitRunning([("apps", "behind"), ("apps", "ahead")]))
+        let harness = try await FailoverHarness.start(nodes: 5, pods: [("behind", "node-2"), ("ahead", "node-3")])
         let running = try await harness.startController(settings: FailoverHarness.settings(timeout: .seconds(2)))
 
         // node-2's kubelet clock runs an hour behind, node-3's an hour ahead.
@@ -370,12 +353,7 @@ struct FailoverSafetyTests {
     // Re-check before each destructive step.
     @Test("a node that recovered stops the migration before its claims are deleted, and the marks are cleared")
     func recoveredBeforeDeletion() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        try await harness.addStandalonePod("apps", "db")
-        try await harness.schedulePending(to: "node-2")
-        #expect(await harness.waitRunning([("apps", "db")]))
+        let harness = try await FailoverHarness.start(nodes: 2, pods: [("db", "node-2")])
         let client = try harness.sim.client()
         let pod = try await client.get(Pod.self, "db", namespace: "apps")
         let claim = try await client.get(PersistentVolumeClaim.self, "data-db", namespace: "apps")
@@ -449,12 +427,7 @@ extension FailoverSafetyTests {
 extension FailoverSafetyTests {
     @Test("a node deleted while no controller watched (between leaders) is found from its pods, confirmed by a live read")
     func nodeDeletedBetweenLeaders() async throws {
-        let harness = try await FailoverHarness.start()
-        for name in ["node-1", "node-2", "node-3"] { try await harness.addNode(name) }
-        try await harness.addNamespace("apps")
-        try await harness.addStandalonePod("apps", "db")
-        try await harness.schedulePending(to: "node-2")
-        #expect(await harness.waitRunning([("apps", "db")]))
+        let harness = try await FailoverHarness.start(nodes: 3, pods: [("db", "node-2")])
         _ = try await harness.store.delete(Node.resourceType, namespace: nil, name: "node-2")
         let running = try await harness.startController(settings: FailoverHarness.settings())
         #expect(await running.log.waitFor { Self.deletedPods($0) == ["apps/db"] })
