@@ -114,6 +114,9 @@ def main():
         wait_for_port(sim_port)
         print("loading nodes into rebound sim ...", flush=True)
         api = http.client.HTTPConnection("127.0.0.1", sim_port)
+        # Rebound's own namespace, where the extender keeps its shared reservation ledger.
+        api.request("POST", "/api/v1/namespaces", body=b'{"metadata":{"name":"rebound-system"}}', headers={"Content-Type": "application/json"})
+        api.getresponse().read()
         for n in nodes:
             api.request("POST", "/api/v1/nodes", body=fixtures.compact(n), headers={"Content-Type": "application/json"})
             response = api.getresponse()

@@ -2,8 +2,10 @@
 /// node's report does not show yet.
 ///
 /// Reported free space lags: kube-scheduler places the next pod before the previous pod's volumes
-/// exist, and a node reports new free space only after they do. Without this ledger a burst of
-/// pods (the rebuild after a node fails) would all see the same free space and overcommit a group.
+/// exist, and a node reports new free space only after they do — Carina's node agent and
+/// TopoLVM's lvmd on their own schedules, seconds after the volume was made. Without this ledger a
+/// burst of pods (the rebuild after a node fails) would all see the same free space and overcommit
+/// a group.
 ///
 /// A pod's entry is either
 /// - **held** on every node that passed the filter for it: kube-scheduler binds asynchronously,
@@ -13,17 +15,19 @@
 /// - **reserved** on the node it was bound to (the bind verb, the claims' selected-node
 ///   annotation, or the pod's `spec.nodeName`).
 ///
-/// An entry's request stops counting when
-/// - all the pod's local claims are bound (``claimsBound(pod:uid:now:)``); the amount then becomes
-///   a *credit* that absorbs the next drop in the node's report, so that drop is not mistaken for
-///   another pod's volumes;
-/// - the node's report for a group drops (``report(node:freeGiB:)``): the drop is attributed to
-///   the oldest reservations on that node, whole reservations only, up to the size of the drop.
-///   A rise, or a drop smaller than the oldest reservation, releases nothing;
+/// An entry's request stops counting only when the node's report shows it or the entry cannot
+/// matter any more:
+/// - the node's report for a group drops (``report(node:freeGiB:)``): the drop is attributed first
+///   to reservations whose volumes are known to exist (``claimsBound(pod:uid:now:)`` marks them),
+///   then to the oldest other reservations on that node — whole reservations only, up to the size
+///   of the drop. A rise, or a drop smaller than the next reservation, releases nothing. Bound
+///   claims alone release nothing: the volume exists, but the report may not show it for a while;
 /// - the pod is deleted (``release(pod:uid:)``), its node is deleted, or the TTL passes.
 ///
 /// Pods are keyed by `namespace/name`; a uid, when known, keeps a recreated pod of the same name
-/// (a StatefulSet rebuild) from being confused with the one it replaces.
+/// (a StatefulSet rebuild) from being confused with the one it replaces. Every reservation that
+/// stops counting is also listed in ``released`` until taken with ``takeReleased()``, so a copy of
+/// the ledger kept elsewhere (the extender's shared ledger) can follow.
 public struct ReservationLedger: Sendable {
     /// Where an entry's request is counted.
     public enum Placement: Sendable, Hashable {
@@ -44,6 +48,9 @@ public struct ReservationLedger: Sendable {
         /// Creation order, for attributing report drops to the oldest reservation first.
         public var sequence: UInt64
         public var expires: ContinuousClock.Instant
+        /// The pod's local claims are all bound: its volumes exist, so a drop in its node's report
+        /// is most likely them.
+        public var provisioned = false
 
         /// The node the pod is reserved on, if it is reserved rather than held.
         public var node: String? {
@@ -52,17 +59,25 @@ public struct ReservationLedger: Sendable {
         }
     }
 
-    /// A released reservation's amount that the node's report has not been seen to include yet.
-    struct Credit: Sendable, Hashable {
-        var gib: Int64
-        var expires: ContinuousClock.Instant
+    /// A reservation that stopped counting.
+    public struct Released: Sendable, Hashable {
+        public var pod: String
+        public var uid: String?
+        public var node: String
+
+        public init(pod: String, uid: String?, node: String) {
+            self.pod = pod
+            self.uid = uid
+            self.node = node
+        }
     }
 
-    /// How long an entry (or credit) counts at most.
+    /// How long an entry counts at most.
     public var ttl: Duration
     /// Entries by pod key (`namespace/name`).
     public private(set) var entries: [String: Entry] = [:]
-    private var credits: [String: [String: [Credit]]] = [:]
+    /// Reservations that stopped counting since the last ``takeReleased()``.
+    public private(set) var released: [Released] = []
     private var lastReported: [String: [String: Int64]] = [:]
     private var nextSequence: UInt64 = 0
 
@@ -75,10 +90,10 @@ public struct ReservationLedger: Sendable {
     /// reservation no longer stands.
     public mutating func hold(pod: String, uid: String?, candidates: [String], requests: VolumeGroupRequests, now: ContinuousClock.Instant) {
         guard !candidates.isEmpty, !requests.isEmpty else {
-            entries.removeValue(forKey: pod)
+            remove(pod)
             return
         }
-        entries[pod] = Entry(uid: uid, placement: .held(candidates: candidates), remaining: requests.gibByGroup, sequence: takeSequence(), expires: now + ttl)
+        replace(pod, with: Entry(uid: uid, placement: .held(candidates: candidates), remaining: requests.gibByGroup, sequence: takeSequence(), expires: now + ttl))
     }
 
     /// Keeps a held pod's hold only on `nodes` (prioritize sees the final candidate set).
@@ -99,10 +114,10 @@ public struct ReservationLedger: Sendable {
     public mutating func reserve(pod: String, uid: String?, node: String, requests: VolumeGroupRequests, now: ContinuousClock.Instant) {
         if let entry = entries[pod], Self.sameUID(entry.uid, uid), entry.node == node { return }
         guard !requests.isEmpty else {
-            entries.removeValue(forKey: pod)
+            remove(pod)
             return
         }
-        entries[pod] = Entry(uid: uid, placement: .reserved(node: node), remaining: requests.gibByGroup, sequence: takeSequence(), expires: now + ttl)
+        replace(pod, with: Entry(uid: uid, placement: .reserved(node: node), remaining: requests.gibByGroup, sequence: takeSequence(), expires: now + ttl))
     }
 
     /// Converts a held pod's hold to a reservation on `node`, keeping its request; does nothing
@@ -114,23 +129,25 @@ public struct ReservationLedger: Sendable {
         return true
     }
 
+    /// Makes a reservation count for at most `duration` more (another replica saw it released).
+    public mutating func shorten(pod: String, uid: String?, to duration: Duration, now: ContinuousClock.Instant) {
+        guard let entry = entries[pod], Self.sameUID(entry.uid, uid), entry.node != nil else { return }
+        entries[pod]?.expires = min(entry.expires, now + duration)
+    }
+
     // MARK: Releasing
 
     /// Forgets a pod (deleted, or no longer needing capacity).
     public mutating func release(pod: String, uid: String?) {
         guard let entry = entries[pod], Self.sameUID(entry.uid, uid) else { return }
-        entries.removeValue(forKey: pod)
+        remove(pod)
     }
 
-    /// All the pod's local claims are bound: its volumes exist, so its request stops counting.
-    /// The amount becomes a credit on its node that absorbs the next drop in the node's report.
+    /// All the pod's local claims are bound: its volumes exist. The reservation keeps counting
+    /// until the node's report shows them, and is the first a drop is attributed to.
     public mutating func claimsBound(pod: String, uid: String?, now: ContinuousClock.Instant) {
-        guard let entry = entries[pod], Self.sameUID(entry.uid, uid) else { return }
-        entries.removeValue(forKey: pod)
-        guard let node = entry.node else { return }
-        for (group, gib) in entry.remaining where gib > 0 {
-            credits[node, default: [:]][group, default: []].append(Credit(gib: gib, expires: now + ttl))
-        }
+        guard let entry = entries[pod], Self.sameUID(entry.uid, uid), entry.node != nil, !entry.provisioned else { return }
+        entries[pod]?.provisioned = true
     }
 
     /// Takes in a node's latest report and releases the reservations a drop accounts for.
@@ -139,48 +156,37 @@ public struct ReservationLedger: Sendable {
     public mutating func report(node: String, freeGiB: [String: Int64]) -> [String] {
         let previous = lastReported.updateValue(freeGiB, forKey: node)
         guard let previous else { return [] }
-        var released: [String] = []
+        var releasedPods: [String] = []
         for (group, before) in previous.sorted(by: { $0.key < $1.key }) {
             guard let after = freeGiB[group], after < before else { continue }
             var drop = before.saturatingSubtract(after)
-            // Volumes of pods whose claims already bound explain the drop first.
-            if var queue = credits[node]?[group] {
-                while drop > 0, !queue.isEmpty {
-                    let used = min(drop, queue[0].gib)
-                    drop -= used
-                    queue[0].gib -= used
-                    if queue[0].gib == 0 { queue.removeFirst() }
-                }
-                credits[node]?[group] = queue.isEmpty ? nil : queue
-            }
-            guard drop > 0 else { continue }
-            let oldestFirst = entries.filter { $0.value.node == node && ($0.value.remaining[group] ?? 0) > 0 }
-                .sorted { $0.value.sequence < $1.value.sequence }
-            for (pod, entry) in oldestFirst {
+            // Volumes known to exist explain the drop first, then the oldest reservations.
+            let candidates = entries.filter { $0.value.node == node && ($0.value.remaining[group] ?? 0) > 0 }
+                .sorted { ($0.value.provisioned ? 0 : 1, $0.value.sequence) < ($1.value.provisioned ? 0 : 1, $1.value.sequence) }
+            for (pod, entry) in candidates {
                 let gib = entry.remaining[group] ?? 0
                 guard gib <= drop else { break }
                 drop -= gib
                 var updated = entry
                 updated.remaining[group] = nil
                 if updated.remaining.isEmpty {
-                    entries.removeValue(forKey: pod)
-                    released.append(pod)
+                    remove(pod)
+                    releasedPods.append(pod)
                 } else {
                     entries[pod] = updated
                 }
             }
         }
-        return released
+        return releasedPods
     }
 
-    /// Forgets a deleted node: its reservations, credits and report; holds no longer count there.
+    /// Forgets a deleted node: its reservations and report; holds no longer count there.
     public mutating func nodeRemoved(_ node: String) {
         lastReported.removeValue(forKey: node)
-        credits.removeValue(forKey: node)
         for (pod, entry) in entries {
             switch entry.placement {
             case .reserved(let reservedOn) where reservedOn == node:
-                entries.removeValue(forKey: pod)
+                remove(pod)
             case .held(var candidates) where candidates.contains(node):
                 candidates.removeAll { $0 == node }
                 if candidates.isEmpty {
@@ -193,20 +199,18 @@ public struct ReservationLedger: Sendable {
         }
     }
 
-    /// Drops entries and credits whose TTL has passed. Returns the pods dropped.
+    /// Drops entries whose TTL has passed. Returns the pods dropped.
     @discardableResult
     public mutating func expire(now: ContinuousClock.Instant) -> [String] {
         let expired = entries.filter { $0.value.expires <= now }.map(\.key)
-        for pod in expired { entries.removeValue(forKey: pod) }
-        for (node, groups) in credits {
-            var kept: [String: [Credit]] = [:]
-            for (group, queue) in groups {
-                let live = queue.filter { $0.expires > now }
-                if !live.isEmpty { kept[group] = live }
-            }
-            credits[node] = kept.isEmpty ? nil : kept
-        }
+        for pod in expired { remove(pod) }
         return expired.sorted()
+    }
+
+    /// The reservations that stopped counting since the last call, oldest first.
+    public mutating func takeReleased() -> [Released] {
+        defer { released = [] }
+        return released
     }
 
     // MARK: Reading
@@ -230,9 +234,16 @@ public struct ReservationLedger: Sendable {
     /// The entry of a pod, if any.
     public func entry(pod: String) -> Entry? { entries[pod] }
 
-    /// The credits outstanding on a node for a group (for tests and diagnostics).
-    public func creditGiB(node: String, group: String) -> Int64 {
-        (credits[node]?[group] ?? []).reduce(0) { $0.saturatingAdd($1.gib) }
+    // MARK: Bookkeeping
+
+    /// Sets a pod's entry, noting a reservation it replaces.
+    private mutating func replace(_ pod: String, with entry: Entry) {
+        if let old = entries.updateValue(entry, forKey: pod), let node = old.node { released.append(Released(pod: pod, uid: old.uid, node: node)) }
+    }
+
+    /// Removes a pod's entry, noting it when it was a reservation.
+    private mutating func remove(_ pod: String) {
+        if let old = entries.removeValue(forKey: pod), let node = old.node { released.append(Released(pod: pod, uid: old.uid, node: node)) }
     }
 
     private mutating func takeSequence() -> UInt64 {

@@ -20,6 +20,9 @@ public struct ExtenderSettings: Sendable, Hashable {
     public var keys = CompatibilityKeys()
     /// How long a placed pod counts against a node at most while its volumes are provisioned.
     public var reservationTTL: Duration = .seconds(300)
+    /// Where the reservations every replica shares are kept (a ConfigMap); nil keeps them in this
+    /// process only, which is right for exactly one replica.
+    public var sharedLedger: SharedLedgerLocation?
     /// Connections, deadlines and buffers of the extender's listener. Bodies up to 64 MiB: a full
     /// NodeList of 5,000 nodes is tens of MiB.
     public var limits = ListenerLimits(maxBodyBytes: 64 * 1024 * 1024)
@@ -33,4 +36,15 @@ public struct ExtenderSettings: Sendable, Hashable {
     public var tlsClientAllowedNames: [String] = []
 
     public init() {}
+}
+
+/// The ConfigMap that holds the extender's shared reservation ledger.
+public struct SharedLedgerLocation: Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+
+    public init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
 }

@@ -1,4 +1,5 @@
 import Capacity
+import Foundation
 import Kube
 
 extension SchedulerExtender {
@@ -32,9 +33,22 @@ extension SchedulerExtender {
         let (pods, podEvents) = await caches.pods.snapshotAndSubscribe()
         let (_, claimEvents) = await caches.claims.snapshotAndSubscribe()
         await state.replaceNodes(nodes.map { NodeSummary(node: $0, keys: keys) })
+        // Every replica's reservations before any answer: a replica that restarts mid-burst
+        // loses none of them.
+        var sharedEvents: AsyncStream<InformerEvent<ConfigMap>>?
+        var sharedInformer: Informer<ConfigMap>?
+        if let shared {
+            guard await loadShared(shared) else { return }
+            var options = Informer<ConfigMap>.Options(namespace: shared.namespace, fieldSelector: FieldSelectorExpression.name(shared.name).description)
+            options.pageSize = 1
+            let informer = Informer<ConfigMap>(client: client, options: options, logger: logger)
+            sharedInformer = informer
+            sharedEvents = await informer.subscribe()
+        }
         for pod in pods { await observe(pod) }
         await state.markReady()
-        logger.info("extender ready", metadata: ["nodes": "\(nodes.count)", "pods": "\(pods.count)"])
+        let sharedCount = await shared?.reservations.count ?? 0
+        logger.info("extender ready", metadata: ["nodes": "\(nodes.count)", "pods": "\(pods.count)", "sharedReservations": "\(sharedCount)"])
 
         // One consumer applies every change in turn, so a pod event and a claim event about the
         // same pod never interleave their reads and writes.
@@ -44,6 +58,94 @@ extension SchedulerExtender {
             group.addTask { for await event in podEvents { sink.yield(.pod(event)) } }
             group.addTask { for await event in claimEvents { sink.yield(.claim(event)) } }
             group.addTask { for await event in events { await self.apply(event) } }
+            if let shared, let sharedInformer, let sharedEvents {
+                group.addTask { await sharedInformer.run() }
+                group.addTask {
+                    for await event in sharedEvents {
+                        guard case .deleted = event else {
+                            if let reservations = await shared.observe(event.object) { await self.syncShared(reservations) }
+                            continue
+                        }
+                        // Deleted by someone: start again from an empty one rather than lose writes.
+                        _ = await self.loadShared(shared)
+                    }
+                }
+                group.addTask { await self.removeReleased(from: shared) }
+            }
+        }
+    }
+
+    /// Reads the shared ledger, retrying until it can (the extender stays unready meanwhile, and
+    /// says why). Returns false when cancelled first.
+    func loadShared(_ shared: SharedLedger) async -> Bool {
+        var delay = Duration.milliseconds(500)
+        while !Task.isCancelled {
+            do {
+                await syncShared(try await shared.load())
+                return true
+            } catch {
+                logger.warning("cannot read the shared reservation ledger; the extender stays unready until it can", metadata: [
+                    "configmap": "\(shared.location)", "error": "\(error)", "retryIn": "\(delay)",
+                ])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
+        return false
+    }
+
+    /// Takes the shared ledger's reservations into this replica's ledger, and removes from the
+    /// shared ledger those that no longer hold: expired, for a pod that is gone or finished (or
+    /// whose name now belongs to another pod), or already released here.
+    func syncShared(_ reservations: [SharedReservation]) async {
+        let wallNow = Date()
+        let ttl = Double(settings.reservationTTL.components.seconds)
+        var live: [SharedReservation] = []
+        var stale: [ReservationLedger.Released] = []
+        for reservation in reservations {
+            let age = wallNow.timeIntervalSince(reservation.reservedAt)
+            var gone = age >= ttl
+            if !gone {
+                if let pod = await caches.pods.get(reservation.pod) {
+                    gone = pod.metadata.uid != reservation.uid || PodFacts(pod: pod, keys: keys).isTerminal
+                } else {
+                    // The pod cache may trail a pod bound a moment ago; past that, the pod is gone.
+                    gone = age >= Self.missingPodGrace
+                }
+            }
+            if gone {
+                stale.append(.init(pod: reservation.pod, uid: reservation.uid, node: reservation.node))
+            } else {
+                live.append(reservation)
+            }
+        }
+        stale += await state.adoptShared(live, now: .now)
+        if !stale.isEmpty { await state.requestRemoval(stale) }
+    }
+
+    /// Seconds a shared reservation for a pod missing from the cache is still trusted.
+    static let missingPodGrace: Double = 30
+
+    /// Removes released reservations from the shared ledger as they come, in batches; a failed
+    /// removal is retried (meanwhile the reservation only keeps counting, which is safe).
+    func removeReleased(from shared: SharedLedger) async {
+        var pending: [ReservationLedger.Released] = []
+        var iterator = state.removals.makeAsyncIterator()
+        while !Task.isCancelled {
+            if pending.isEmpty {
+                guard let batch = await iterator.next() else { return }
+                pending = batch
+            }
+            do {
+                let left = try await shared.remove(pending.compactMap { item in item.uid.map { (uid: $0, node: item.node) } })
+                pending = []
+                await syncShared(left)
+            } catch {
+                logger.warning("cannot remove released reservations from the shared ledger; retrying", metadata: [
+                    "configmap": "\(shared.location)", "reservations": "\(pending.count)", "error": "\(error)",
+                ])
+                try? await Task.sleep(for: .seconds(2))
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Capacity
 public import Kube
 public import Logging
+import Foundation
 public import NIOCore
 
 /// kube-scheduler's extender for Rebound: `filter` keeps the healthy nodes with room in the
@@ -25,6 +26,8 @@ public final class SchedulerExtender: Sendable {
     let metrics: ExtenderMetrics
     let logger: Logger
     let reader: CapacityKeyReader
+    /// The reservations shared with other replicas, when configured.
+    let shared: SharedLedger?
     let allocator = ByteBufferAllocator()
 
     /// - Parameters:
@@ -32,7 +35,10 @@ public final class SchedulerExtender: Sendable {
     ///   - client: used by the bind verb to create Bindings.
     public init(settings: ExtenderSettings, caches: ClusterCaches, client: KubeClient, metrics: ExtenderMetrics = ExtenderMetrics(), logger: Logger = Logger(label: "rebound.extender")) {
         self.settings = settings
-        self.state = ExtenderState(strategy: settings.strategy, reservationTTL: settings.reservationTTL)
+        self.state = ExtenderState(strategy: settings.strategy, reservationTTL: settings.reservationTTL, sharing: settings.sharedLedger != nil)
+        self.shared = settings.sharedLedger.map {
+            SharedLedger(client: client, namespace: $0.namespace, name: $0.name, metrics: metrics, logger: logger)
+        }
         self.caches = caches
         self.client = client
         self.metrics = metrics
@@ -178,7 +184,13 @@ public final class SchedulerExtender: Sendable {
             checkedUID = pod.uid
             switch await demand(of: pod) {
             case (.needs(let needed), let volumes):
-                let verdict = await state.admitBinding(pod: ref, on: arguments.node, requests: needed, pins: volumes.pins, now: .now)
+                let verdict: PlacementVerdict
+                do {
+                    verdict = try await admit(pod: ref, uid: pod.uid, on: arguments.node, requests: needed, pins: volumes.pins)
+                } catch {
+                    await state.release(pod: ref)
+                    return refusedBinding(arguments, "the reservation could not be recorded in the shared ledger \(shared?.location ?? ""): \(error)", started: started)
+                }
                 if case .dropped(_, let reason) = verdict {
                     return refusedBinding(arguments, "node \(arguments.node) does not pass the extender's filter for this pod: \(reason)", started: started)
                 }
@@ -217,6 +229,21 @@ public final class SchedulerExtender: Sendable {
         logger.debug("bound", metadata: ["pod": "\(arguments.podKey)", "node": "\(arguments.node)"])
         metrics.request(.bind, .ok, duration: .now - started)
         return Answer(code: 200, body: ExtenderResultWriter.bindingResult(error: "", allocator: allocator))
+    }
+
+    /// Judges `node` for the pod and records the placement: in this replica's ledger, and first in
+    /// the shared ledger when there is one (judged against every replica's reservations, written
+    /// only if no other replica wrote in between).
+    private func admit(pod ref: ExtenderState.PodRef, uid: String?, on node: String, requests: VolumeGroupRequests, pins: [VolumePin]) async throws -> PlacementVerdict {
+        guard let shared else { return await state.admitBinding(pod: ref, on: node, requests: requests, pins: pins, now: .now) }
+        guard let uid, SharedReservation.isValidKey(uid) else { throw SharedLedger.Failure.unusableUID }
+        let reservation = SharedReservation(pod: ref.key, uid: uid, node: node, gib: requests.gibByGroup, reservedAt: Date())
+        let verdict = try await shared.commit(reservation) { reservations in
+            await self.syncShared(reservations)
+            return await self.state.admitBinding(pod: ref, on: node, requests: requests, pins: pins, now: .now)
+        }
+        await syncShared(await shared.reservations)
+        return verdict
     }
 
     private func refusedBinding(_ arguments: ExtenderBindingArguments, _ message: String, started: ContinuousClock.Instant) -> Answer {

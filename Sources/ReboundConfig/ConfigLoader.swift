@@ -182,6 +182,13 @@ public enum ConfigLoader {
         for path in ["webhook.path", "extender.filterPath", "extender.prioritizePath", "extender.bindPath"] where !config.string(path).hasPrefix("/") {
             throw ConfigError(message: "\(path) must start with /, got \"\(config.string(path))\"")
         }
+        for path in ["extender.sharedLedger.namespace", "extender.sharedLedger.name"] where config.bool("extender.sharedLedger.enabled") {
+            let value = config.string(path)
+            let allowed = value.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }
+            if value.isEmpty || value.utf8.count > 253 || !allowed || value.hasPrefix("-") || value.hasSuffix("-") {
+                throw ConfigError(message: "\(path) must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), got \"\(value)\"")
+            }
+        }
         if config.string("extender.filterPath") == config.string("extender.prioritizePath") {
             throw ConfigError(message: "extender.filterPath and extender.prioritizePath must differ")
         }

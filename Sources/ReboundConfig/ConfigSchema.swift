@@ -95,6 +95,10 @@ public enum ConfigSchema {
                   help: "With extender.tls.clientCAFile: the client certificate must also carry one of these as its common name or a DNS name (e.g. kube-scheduler). Empty: any certificate the CA signed."),
         ConfigKey(path: "extender.maxBodyBytes", kind: .int(1024...(1 << 31)), defaultValue: .int(64 * 1024 * 1024),
                   help: "Largest extender request accepted (a full NodeList of 5,000 nodes is tens of MiB)."),
+        ConfigKey(path: "extender.sharedLedger.enabled", kind: .bool, defaultValue: .bool(true),
+                  help: "Keep reservations in a ConfigMap every replica reads and writes (needed with more than one replica; see docs/extender.md)."),
+        ConfigKey(path: "extender.sharedLedger.namespace", kind: .string, defaultValue: .string("rebound-system"), help: "Namespace of the shared reservation ledger's ConfigMap."),
+        ConfigKey(path: "extender.sharedLedger.name", kind: .string, defaultValue: .string("rebound-reservations"), help: "Name of the shared reservation ledger's ConfigMap."),
         ConfigKey(path: "extender.idleTimeoutSeconds", kind: .int(1...86_400), defaultValue: .int(120),
                   help: "Close a connection idle this long. Keep it above kube-scheduler's 90 s client idle timeout."),
 

@@ -165,7 +165,6 @@ struct ExtremeValueTests {
                 for node in nodes {
                     #expect(committed[node, "g"] >= 0)
                 }
-                #expect(ledger.creditGiB(node: node, group: "g") >= 0)
             }
         }
     }

@@ -53,24 +53,43 @@ struct ReservationLedgerTests {
         #expect(ledger.entry(pod: "ns/db-0") == nil)
     }
 
-    @Test("bound claims release the reservation and their credit absorbs the next report drop")
-    func claimsBoundCredit() {
+    @Test("bound claims keep the reservation counting until the report shows it, and take the first drop")
+    func claimsBoundKeepsCounting() {
         var ledger = ReservationLedger(ttl: .seconds(60))
         ledger.report(node: "n1", freeGiB: ["hdd": 100])
         ledger.reserve(pod: "ns/a", uid: nil, node: "n1", requests: hdd, now: t0)
         ledger.reserve(pod: "ns/b", uid: nil, node: "n1", requests: hdd, now: t0)
-        ledger.claimsBound(pod: "ns/a", uid: nil, now: t0)
+        // b's volume is made first; the report lags, so both still count.
+        ledger.claimsBound(pod: "ns/b", uid: nil, now: t0)
+        #expect(ledger.committed()["n1", "hdd"] == 20)
+        #expect(ledger.entry(pod: "ns/b")?.provisioned == true)
+        // The drop is b's, although a is older.
+        let first = ledger.report(node: "n1", freeGiB: ["hdd": 90])
+        #expect(first == ["ns/b"])
         #expect(ledger.committed()["n1", "hdd"] == 10)
-        #expect(ledger.creditGiB(node: "n1", group: "hdd") == 10)
-        // a's volume shows up in the report: the credit explains the drop, b stays reserved.
-        let released3 = ledger.report(node: "n1", freeGiB: ["hdd": 90])
-        #expect(released3.isEmpty)
-        #expect(ledger.committed()["n1", "hdd"] == 10)
-        #expect(ledger.creditGiB(node: "n1", group: "hdd") == 0)
-        // Then b's volume shows up.
-        let released4 = ledger.report(node: "n1", freeGiB: ["hdd": 80])
-        #expect(released4 == ["ns/b"])
+        let second = ledger.report(node: "n1", freeGiB: ["hdd": 80])
+        #expect(second == ["ns/a"])
         #expect(ledger.committed()["n1", "hdd"] == 0)
+        #expect(ledger.takeReleased().map(\.pod) == ["ns/b", "ns/a"])
+        #expect(ledger.takeReleased().isEmpty)
+    }
+
+    @Test("every reservation that stops counting is listed once, holds never")
+    func releasedOutbox() {
+        var ledger = ReservationLedger(ttl: .seconds(60))
+        ledger.hold(pod: "ns/h", uid: "uh", candidates: ["n1"], requests: hdd, now: t0)
+        ledger.release(pod: "ns/h", uid: "uh")
+        ledger.reserve(pod: "ns/a", uid: "ua", node: "n1", requests: hdd, now: t0)
+        ledger.reserve(pod: "ns/a", uid: "ua2", node: "n2", requests: hdd, now: t0)
+        ledger.reserve(pod: "ns/b", uid: "ub", node: "n3", requests: hdd, now: t0)
+        ledger.nodeRemoved("n3")
+        ledger.reserve(pod: "ns/c", uid: "uc", node: "n1", requests: hdd, now: t0)
+        ledger.shorten(pod: "ns/c", uid: "uc", to: .seconds(2), now: t0)
+        #expect(ledger.expire(now: t0 + .seconds(2)) == ["ns/c"])
+        #expect(ledger.takeReleased() == [
+            .init(pod: "ns/a", uid: "ua", node: "n1"), .init(pod: "ns/b", uid: "ub", node: "n3"), .init(pod: "ns/c", uid: "uc", node: "n1"),
+        ])
+        #expect(ledger.entry(pod: "ns/a")?.node == "n2")
     }
 
     @Test("report drops release the oldest whole reservations they account for; rises release nothing")
@@ -100,7 +119,7 @@ struct ReservationLedgerTests {
         #expect(released9 == ["ns/a"])
     }
 
-    @Test("entries and credits expire after the TTL")
+    @Test("entries expire after the TTL, provisioned or not")
     func expiry() {
         var ledger = ReservationLedger(ttl: .seconds(60))
         ledger.reserve(pod: "ns/a", uid: nil, node: "n1", requests: hdd, now: t0)
@@ -110,8 +129,7 @@ struct ReservationLedgerTests {
         let early = ledger.expire(now: t0 + .seconds(59))
         #expect(early.isEmpty)
         let first = ledger.expire(now: t0 + .seconds(60))
-        #expect(first == ["ns/a"])
-        #expect(ledger.creditGiB(node: "n1", group: "hdd") == 0)
+        #expect(first == ["ns/a", "ns/c"])
         #expect(ledger.committed()["n1", "hdd"] == 10)
         let second = ledger.expire(now: t0 + .seconds(90))
         #expect(second == ["ns/b"])

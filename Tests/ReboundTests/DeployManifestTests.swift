@@ -53,13 +53,15 @@ struct DeployManifestTests {
             return result
         }
         #expect(rules(try object("deploy/base/rbac.yaml", kind: "ClusterRole")) == Set(RequiredPermissions.cluster))
-        #expect(rules(try object("deploy/base/rbac.yaml", kind: "Role")) == Set(RequiredPermissions.leaderElection))
+        #expect(rules(try object("deploy/base/rbac.yaml", kind: "Role")) == Set(RequiredPermissions.ownNamespace))
         let binding = try object("deploy/base/rbac.yaml", kind: "ClusterRoleBinding")
         #expect(binding["subjects"]?[0]?["name"] == "rebound" && binding["subjects"]?[0]?["namespace"] == "rebound-system")
         let config = try deployedConfig()
         let role = try object("deploy/base/rbac.yaml", kind: "Role")
         #expect(role["metadata"]?["namespace"]?.stringValue == config.string("leaderElection.namespace"))
-        #expect(RequiredPermissions.leaderElection.first?.resourceNames == [config.string("leaderElection.leaseName")])
+        #expect(RequiredPermissions.ownNamespace.first?.resourceNames == [config.string("leaderElection.leaseName")])
+        #expect(RequiredPermissions.ownNamespace.first { $0.resource == "configmaps" }?.resourceNames == [config.string("extender.sharedLedger.name")])
+        #expect(config.string("extender.sharedLedger.namespace") == config.string("leaderElection.namespace"))
     }
 
     @Test("ports, probes and mounts match the configuration")

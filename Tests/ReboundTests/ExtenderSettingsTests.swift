@@ -28,12 +28,23 @@ struct ExtenderSettingsTests {
         #expect(settings.keys.legacyVolumeGroups == ["fast": "vg-fast"])
     }
 
-    @Test("the defaults are the documented ones: plain HTTP on 8444, /filter, /prioritize, /bind, spreadout, Carina's keys")
+    @Test("the defaults are the documented ones: plain HTTP on 8444, /filter, /prioritize, /bind, spreadout, Carina's keys, the shared ledger in rebound-system")
     func defaults() throws {
         let settings = ExtenderSettings(config: try ConfigLoader.load(file: nil, environment: [:], overrides: []))
         var expected = ExtenderSettings()
         expected.address = "0.0.0.0"
+        expected.sharedLedger = SharedLedgerLocation(namespace: "rebound-system", name: "rebound-reservations")
         #expect(settings == expected)
+    }
+
+    @Test("extender.sharedLedger: off keeps reservations in the process; names must be object names")
+    func sharedLedgerKeys() throws {
+        let off = ExtenderSettings(config: try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.sharedLedger.enabled=false"]))
+        #expect(off.sharedLedger == nil)
+        let moved = ExtenderSettings(config: try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.sharedLedger.namespace=ops", "extender.sharedLedger.name=ledger"]))
+        #expect(moved.sharedLedger == SharedLedgerLocation(namespace: "ops", name: "ledger"))
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.sharedLedger.name=Not_A_Name"]) }
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.sharedLedger.namespace="]) }
     }
 
     @Test("bindPath must start with / and differ from the other verbs and the probes", arguments: [

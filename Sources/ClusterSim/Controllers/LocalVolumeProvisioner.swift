@@ -8,8 +8,15 @@ public import Kube
 /// and the node's reported free space for the volume group (`status.allocatable`, GiB) drops by
 /// the claim's size. Releasing a volume with reclaim policy Delete gives the space back; Retain
 /// keeps it (and its data) on the node.
+///
+/// With a `reportDelay`, the node's report lags as a real node agent's does: the provisioner keeps
+/// each volume group's true free space itself (from the first report it sees) and publishes it
+/// that long after each change. It never provisions beyond the true free space: a claim that does
+/// not fit stays Pending with a Warning Event `ProvisioningFailed`, as external-provisioner records.
 public struct LocalVolumeProvisioner: SimController {
     let store: SimStore
+    let reportDelay: Duration
+    let space = VolumeGroupSpace()
     /// Provisioners handled, and where they take the volume group from.
     let provisioners: Set<String>
     let groupParameters: [String]
@@ -19,9 +26,11 @@ public struct LocalVolumeProvisioner: SimController {
     public init(
         store: SimStore, provisioners: Set<String> = ["carina.storage.io"],
         groupParameters: [String] = ["carina.storage.io/disk-group-name", "carina.storage.io/disk-type"],
-        allocatablePrefix: String = "carina.storage.io/", legacyGroups: [String: String] = ["ssd": "carina-vg-ssd", "hdd": "carina-vg-hdd"]
+        allocatablePrefix: String = "carina.storage.io/", legacyGroups: [String: String] = ["ssd": "carina-vg-ssd", "hdd": "carina-vg-hdd"],
+        reportDelay: Duration = .zero
     ) {
         self.store = store
+        self.reportDelay = reportDelay
         self.provisioners = provisioners
         self.groupParameters = groupParameters
         self.allocatablePrefix = allocatablePrefix
@@ -130,9 +139,16 @@ public struct LocalVolumeProvisioner: SimController {
         }
     }
 
+    /// The group's free space: as reported, or, with a report delay, as it truly is.
     private func freeGiB(node: String, group: String) async throws -> Int64 {
-        guard let current = try? await store.get(Node.resourceType, namespace: nil, name: node) else { return 0 }
-        return Int64(current.value["status"]?["allocatable"]?[allocatablePrefix + group]?.stringValue ?? "") ?? 0
+        let reported = try await reportedGiB(node: node, group: group)
+        guard reportDelay > .zero else { return reported ?? 0 }
+        return await space.free(node: node, group: group, reported: reported ?? 0)
+    }
+
+    private func reportedGiB(node: String, group: String) async throws -> Int64? {
+        guard let current = try? await store.get(Node.resourceType, namespace: nil, name: node) else { return nil }
+        return Int64(current.value["status"]?["allocatable"]?[allocatablePrefix + group]?.stringValue ?? "")
     }
 
     /// Records a ProvisioningFailed event on the claim (once per claim and reason).
@@ -148,13 +164,47 @@ public struct LocalVolumeProvisioner: SimController {
         ])
     }
 
+    /// Changes the group's free space by `gib`: in the node's report at once, or, with a report
+    /// delay, in the true free space now and in the report `reportDelay` later.
     private func adjustCapacity(node: String, group: String, by gib: Int64) async throws {
-        guard let current = try? await store.get(Node.resourceType, namespace: nil, name: node) else { return }
+        guard reportDelay > .zero else {
+            guard let free = try await reportedGiB(node: node, group: group) else { return }
+            return try await publish(node: node, group: group, free: max(0, free + gib))
+        }
+        let reported = try await reportedGiB(node: node, group: group) ?? 0
+        await space.adjust(node: node, group: group, by: gib, reported: reported)
+        Task { [self] in
+            try? await Task.sleep(for: reportDelay)
+            // The agent reports what the group holds when it looks, not what it held then.
+            let free = await space.free(node: node, group: group, reported: 0)
+            try? await publish(node: node, group: group, free: free)
+        }
+    }
+
+    /// Writes the group's free space into the node's status, as the driver's node agent does.
+    private func publish(node: String, group: String, free: Int64) async throws {
+        guard (try? await store.get(Node.resourceType, namespace: nil, name: node)) != nil else { return }
         let resource = allocatablePrefix + group
-        let free = Int64(current.value["status"]?["allocatable"]?[resource]?.stringValue ?? "") ?? 0
-        let updated = String(max(0, free + gib))
+        let updated = String(max(0, free))
         _ = try await store.patch(Node.resourceType, namespace: nil, name: node, patchType: .merge,
                                   patch: ["status": ["allocatable": [.init(stringLiteral: resource): .string(updated)], "capacity": [.init(stringLiteral: resource): .string(updated)]]],
                                   subresource: "status")
+    }
+}
+
+/// The true free space of volume groups whose reports lag (``LocalVolumeProvisioner``'s report delay).
+actor VolumeGroupSpace {
+    private var free: [String: [String: Int64]] = [:]
+
+    /// The group's true free space; first learned from its report.
+    func free(node: String, group: String, reported: Int64) -> Int64 {
+        if let known = free[node]?[group] { return known }
+        free[node, default: [:]][group] = reported
+        return reported
+    }
+
+    func adjust(node: String, group: String, by gib: Int64, reported: Int64) {
+        let current = free(node: node, group: group, reported: reported)
+        free[node, default: [:]][group] = max(0, current.saturatingAdd(gib))
     }
 }

@@ -114,9 +114,18 @@ public final class SimScheduler: SimController {
         // Recorded before binding, so whoever sees the binding can look the scores up.
         decisionsLog.withLock { $0.append(SchedulingDecision(pod: pod.key, podUID: pod.uid, node: chosen, scores: scores, at: Date())) }
         do {
+            var bound = false
+            // kube-scheduler's extendersBinding: the first interested binder binds; when it fails
+            // and is ignorable, the scheduler skips it and binds the pod itself.
             if let (index, extender) = interested.first(where: { $0.element.bindVerb != nil }) {
-                try await bind(pod, to: chosen, with: extender, index: index)
-            } else {
+                do {
+                    try await bind(pod, to: chosen, with: extender, index: index)
+                    bound = true
+                } catch where extender.ignorable {
+                    logger.info("skipping an ignorable extender's failed bind", metadata: ["pod": "\(pod.key)", "error": "\(error)"])
+                }
+            }
+            if !bound {
                 _ = try await store.bind(namespace: pod.namespace, binding: [
                     "apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(pod.name), "uid": .string(pod.uid)],
                     "target": ["kind": "Node", "name": .string(chosen)],

@@ -37,9 +37,27 @@ actor ExtenderState {
     private(set) var isReady = false
     private var changeWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(strategy: ScoringStrategy, reservationTTL: Duration) {
+    // Mirroring the shared ledger (see ``SharedLedger``).
+    /// Whether reservations are mirrored to a shared ledger.
+    private let sharing: Bool
+    /// Pods (uid → `namespace/name`) in the shared ledger as last synced.
+    private var shared: [String: String] = [:]
+    /// Reservations this replica stopped counting (uid → when): never adopted again from the
+    /// shared ledger, where they may linger until their removal lands.
+    private var releasedLocally: [String: ContinuousClock.Instant] = [:]
+    /// Reservations this replica stopped counting that the shared ledger still holds, to remove.
+    let removals: AsyncStream<[ReservationLedger.Released]>
+    private let removalSink: AsyncStream<[ReservationLedger.Released]>.Continuation
+    /// How long a reservation another replica removed from the shared ledger keeps counting here:
+    /// the watch that shows this replica the node's new report may trail the one that showed it
+    /// the removal.
+    static let remoteReleaseGrace: Duration = .seconds(2)
+
+    init(strategy: ScoringStrategy, reservationTTL: Duration, sharing: Bool = false) {
         self.strategy = strategy
         self.ledger = ReservationLedger(ttl: reservationTTL)
+        self.sharing = sharing
+        (removals, removalSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     // MARK: Nodes
@@ -76,6 +94,7 @@ actor ExtenderState {
     }
 
     private func changed() {
+        flushReleased()
         guard !changeWaiters.isEmpty else { return }
         let waiters = changeWaiters
         changeWaiters = []
@@ -225,6 +244,61 @@ actor ExtenderState {
     func release(pod: PodRef) {
         ledger.release(pod: pod.key, uid: pod.uid)
         changed()
+    }
+
+    // MARK: Shared ledger
+
+    /// Brings the ledger in line with the shared ledger's reservations: those not known here are
+    /// reserved on their node; those another replica removed count for
+    /// ``remoteReleaseGrace`` more. Returns the reservations this replica already stopped
+    /// counting, which the shared ledger should drop.
+    @discardableResult
+    func adoptShared(_ reservations: [SharedReservation], now: ContinuousClock.Instant) -> [ReservationLedger.Released] {
+        var present: [String: String] = [:]
+        var stale: [ReservationLedger.Released] = []
+        for reservation in reservations {
+            present[reservation.uid] = reservation.pod
+            if releasedLocally[reservation.uid] != nil {
+                stale.append(.init(pod: reservation.pod, uid: reservation.uid, node: reservation.node))
+                continue
+            }
+            if let entry = ledger.entry(pod: reservation.pod) {
+                if entry.uid == reservation.uid, entry.node == nil {
+                    ledger.settle(pod: reservation.pod, uid: reservation.uid, on: reservation.node, now: now)
+                }
+                // Reserved here already, or the name now belongs to another pod.
+                continue
+            }
+            ledger.reserve(pod: reservation.pod, uid: reservation.uid, node: reservation.node, requests: reservation.requests, now: now)
+        }
+        for (uid, pod) in shared where present[uid] == nil {
+            ledger.shorten(pod: pod, uid: uid, to: Self.remoteReleaseGrace, now: now)
+        }
+        shared = present
+        let ttl = ledger.ttl
+        releasedLocally = releasedLocally.filter { now - $0.value < ttl }
+        changed()
+        return stale
+    }
+
+    /// Asks the shared ledger's remover to drop reservations that no longer hold.
+    func requestRemoval(_ stale: [ReservationLedger.Released]) {
+        for item in stale { if let uid = item.uid { releasedLocally[uid] = releasedLocally[uid] ?? .now } }
+        removalSink.yield(stale)
+    }
+
+    /// Hands reservations that stopped counting to the shared ledger's remover.
+    private func flushReleased() {
+        let released = ledger.takeReleased()
+        guard sharing, !released.isEmpty else { return }
+        let now = ContinuousClock.now
+        var remove: [ReservationLedger.Released] = []
+        for item in released {
+            guard let uid = item.uid else { continue }
+            releasedLocally[uid] = now
+            if shared[uid] != nil { remove.append(item) }
+        }
+        if !remove.isEmpty { removalSink.yield(remove) }
     }
 
     /// The ledger entry of a pod (tests and diagnostics).

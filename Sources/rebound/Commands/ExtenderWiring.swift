@@ -27,6 +27,9 @@ extension ExtenderSettings {
             tlsClientAllowedNames = config.list("extender.tls.clientAllowedNames")
         }
         reservationTTL = .seconds(config.int("capacity.reservationTTLSeconds"))
+        if config.bool("extender.sharedLedger.enabled") {
+            sharedLedger = SharedLedgerLocation(namespace: config.string("extender.sharedLedger.namespace"), name: config.string("extender.sharedLedger.name"))
+        }
 
         keys = config.compatibilityKeys
     }

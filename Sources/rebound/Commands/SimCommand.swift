@@ -60,6 +60,9 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("service-endpoint"), help: ArgumentHelp("Where an admission webhook's service reference points, e.g. rebound-system/rebound=127.0.0.1:8443 (repeatable).", valueName: "ns/name=host:port"))
     var serviceEndpoints: [String] = []
 
+    @Option(name: .customLong("capacity-report-delay"), help: ArgumentHelp("With --controllers: seconds the local-volume provisioner waits before a node reports the space it provisioned or freed (as a driver's node agent lags); it still never provisions beyond the true free space.", valueName: "seconds"))
+    var capacityReportDelay = 0.0
+
     @Option(name: .customLong("node-grace"), help: "With --controllers: seconds without kubelet heartbeats before a node is NotReady.")
     var nodeGrace = 40
 
@@ -74,6 +77,8 @@ struct SimCommand: AsyncParsableCommand {
         for endpoint in serviceEndpoints where endpoint.split(separator: "=").count != 2 || !endpoint.contains("/") {
             throw ValidationError("--service-endpoint \(endpoint): write it as namespace/name=host:port")
         }
+        guard capacityReportDelay >= 0, capacityReportDelay <= 3600 else { throw ValidationError("--capacity-report-delay must be from 0 to 3600 seconds") }
+        if capacityReportDelay > 0 && !controllers { throw ValidationError("--capacity-report-delay needs --controllers") }
         guard nodeGrace >= 1 else { throw ValidationError("--node-grace must be at least 1") }
     }
 
@@ -120,7 +125,8 @@ struct SimCommand: AsyncParsableCommand {
             let simScheduler = SimScheduler(api: api, configuration: configuration, logger: logger)
             scheduler = simScheduler
             let running: [any SimController] = [
-                StatefulSetController(api: api), PVCProtectionController(store: store), LocalVolumeProvisioner(store: store), NodeAgent(store: store), simScheduler,
+                StatefulSetController(api: api), PVCProtectionController(store: store),
+                LocalVolumeProvisioner(store: store, reportDelay: .milliseconds(Int64(capacityReportDelay * 1000))), NodeAgent(store: store), simScheduler,
             ]
             loops = running.map { controller in Task { await controller.run(store: store) } }
             let lifecycle = await NodeLifecycle(store: store, heartbeatInterval: .seconds(max(1, nodeGrace / 4)), gracePeriod: .seconds(nodeGrace))

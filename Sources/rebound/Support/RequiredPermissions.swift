@@ -24,10 +24,13 @@ enum RequiredPermissions {
         Rule(group: "apps", resource: "statefulsets", verbs: ["get"]),
     ]
 
-    /// In Rebound's own namespace, for leader election: only the failover Lease (the default
-    /// `leaderElection.leaseName`) is read and renewed; create cannot be limited by name.
-    static let leaderElection: [Rule] = [
+    /// In Rebound's own namespace: only the failover Lease (the default `leaderElection.leaseName`)
+    /// is read and renewed, and only the extender's shared reservation ledger (the default
+    /// `extender.sharedLedger.name`) read, watched and written; create cannot be limited by name.
+    static let ownNamespace: [Rule] = [
         Rule(group: "coordination.k8s.io", resource: "leases", verbs: ["get", "update"], resourceNames: ["rebound-failover"]),
         Rule(group: "coordination.k8s.io", resource: "leases", verbs: ["create"]),
+        Rule(group: "", resource: "configmaps", verbs: ["get", "list", "watch", "update"], resourceNames: ["rebound-reservations"]),
+        Rule(group: "", resource: "configmaps", verbs: ["create"]),
     ]
 }
