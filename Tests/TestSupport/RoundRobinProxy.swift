@@ -1,10 +1,5 @@
 import AsyncHTTPClient
-import HTTPTypes
-import Hummingbird
-import HummingbirdCore
-public import Logging
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 
 /// An HTTP proxy that sends each request to the next backend in turn, as a Service does when
@@ -21,46 +16,18 @@ public final class RoundRobinProxy: Sendable {
 
     private let state = Mutex(State())
     private let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(1), read: .seconds(10))))
-    private let group: Mutex<ServiceGroup?> = Mutex(nil)
-    private let running: Mutex<Task<Void, Never>?> = Mutex(nil)
-    /// The port the proxy listens on.
-    public let port: Int
+    private let server = Mutex<TestHTTPServer?>(nil)
 
-    private init(port: Int) { self.port = port }
+    private init() {}
+
+    /// The port the proxy listens on.
+    public var port: Int { server.withLock { $0?.port ?? 0 } }
 
     /// Starts a proxy on an ephemeral loopback port, with no backends yet.
-    public static func start(logger: Logger = Logger(label: "test.proxy")) async throws -> RoundRobinProxy {
-        let holder = Mutex<RoundRobinProxy?>(nil)
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            guard let proxy = holder.withLock({ $0 }) else { return Response(status: .serviceUnavailable) }
-            return try await proxy.forward(request)
-        }
-        let (bound, boundSink) = AsyncStream<Int>.makeStream()
-        var quiet = logger
-        quiet.logLevel = .critical
-        let application = Application(
-            responder: responder, server: .http1(),
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                boundSink.yield(channel.localAddress?.port ?? 0)
-                boundSink.finish()
-            },
-            logger: quiet)
-        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(services: [application], logger: quiet))
-        let task = Task {
-            try? await serviceGroup.run()
-            boundSink.finish()
-        }
-        var port = 0
-        for await value in bound { port = value }
-        let proxy = RoundRobinProxy(port: port)
-        holder.withLock { $0 = proxy }
-        proxy.group.withLock { $0 = serviceGroup }
-        proxy.running.withLock { $0 = task }
-        guard port != 0 else {
-            await proxy.stop()
-            throw ProxyError.couldNotListen
-        }
+    public static func start() async throws -> RoundRobinProxy {
+        let proxy = RoundRobinProxy()
+        let server = try await TestHTTPServer.start { [proxy] request in try await proxy.forward(request) }
+        proxy.server.withLock { $0 = server }
         return proxy
     }
 
@@ -71,13 +38,11 @@ public final class RoundRobinProxy: Sendable {
     public var answered: [Int: Int] { state.withLock { $0.answered } }
 
     public func stop() async {
-        await group.withLock({ $0 })?.triggerGracefulShutdown()
-        await running.withLock({ $0 })?.value
+        await server.withLock({ $0 })?.stop()
         try? await client.shutdown()
     }
 
-    private func forward(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 64 * 1024 * 1024)
+    private func forward(_ request: TestHTTPServer.Request) async throws -> TestHTTPServer.Answer {
         let backends = state.withLock { state -> [Int] in
             guard !state.backends.isEmpty else { return [] }
             let first = state.next % state.backends.count
@@ -86,17 +51,15 @@ public final class RoundRobinProxy: Sendable {
         }
         var lastError: (any Error)?
         for port in backends {
-            var outgoing = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(request.uri.path)")
-            outgoing.method = .init(rawValue: request.method.rawValue)
+            var outgoing = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(request.path)")
+            outgoing.method = .init(rawValue: request.method)
             outgoing.headers.add(name: "Content-Type", value: "application/json")
-            outgoing.body = .bytes(body)
+            outgoing.body = .bytes(request.body)
             do {
                 let response = try await client.execute(outgoing, timeout: .seconds(10))
                 let answer = try await response.body.collect(upTo: 64 * 1024 * 1024)
                 state.withLock { $0.answered[port, default: 0] += 1 }
-                var headers = HTTPFields()
-                headers[.contentType] = "application/json"
-                return Response(status: .init(code: Int(response.status.code)), headers: headers, body: ResponseBody(byteBuffer: answer))
+                return TestHTTPServer.Answer(status: Int(response.status.code), body: answer)
             } catch {
                 lastError = error
             }
@@ -105,7 +68,6 @@ public final class RoundRobinProxy: Sendable {
     }
 
     enum ProxyError: Error {
-        case couldNotListen
         case noBackend(String)
     }
 }
