@@ -93,6 +93,7 @@ def main():
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=15, help="full-list requests and orjson parses")
     parser.add_argument("--requests", type=int, default=500, help="NodeNames requests per verb")
+    parser.add_argument("--binds", type=int, default=200, help="bind requests per replica setting (shared ledger on, off)")
     parser.add_argument("--json", help="write the results here too")
     options = parser.parse_args()
 
@@ -123,12 +124,28 @@ def main():
             response.read()
             if response.status != 201:
                 raise SystemExit(f"creating a node failed: HTTP {response.status}")
-        processes.append(subprocess.Popen(
-            [options.rebound, "serve", "--kubeconfig", kubeconfig,
-             "--set", f"extender.port={extender_port}", "--set", "extender.address=127.0.0.1",
-             "--set", f"health.port={health_port}", "--set", "health.address=127.0.0.1",
-             "--set", "webhook.enabled=false", "--set", "failover.enabled=false", "--set", "log.level=warning"]))
+        # Pods to bind in (d): each with a pending 1 GiB claim of Carina's HDD class, as the webhook routes them.
+        post = lambda path, body: (api.request("POST", path, body=body, headers={"Content-Type": "application/json"}), api.getresponse().read())  # noqa: E731
+        post("/apis/storage.k8s.io/v1/storageclasses", orjson.dumps({
+            "metadata": {"name": "csi-carina-sc"}, "provisioner": "carina.storage.io", "volumeBindingMode": "WaitForFirstConsumer",
+            "parameters": {"carina.storage.io/disk-type": "carina-vg-hdd"}}))
+        for index in range(2 * options.binds):
+            post("/api/v1/namespaces/default/persistentvolumeclaims", orjson.dumps({
+                "metadata": {"name": f"data-bench-{index}"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "csi-carina-sc", "resources": {"requests": {"storage": "1Gi"}}}}))
+            post("/api/v1/namespaces/default/pods", orjson.dumps({
+                "metadata": {"name": f"bench-{index}", "annotations": {"rebound.io/volume-requests": '{"carina-vg-hdd":1}'}},
+                "spec": {"containers": [{"name": "db", "image": "mysql", "resources": {"requests": {"rebound.io/local-capacity": "1"}, "limits": {"rebound.io/local-capacity": "1"}}}],
+                         "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": f"data-bench-{index}"}}]}}))
+        local_port, local_health = free_port(), free_port()
+        for port, health, shared in ((extender_port, health_port, "true"), (local_port, local_health, "false")):
+            processes.append(subprocess.Popen(
+                [options.rebound, "serve", "--kubeconfig", kubeconfig,
+                 "--set", f"extender.port={port}", "--set", "extender.address=127.0.0.1",
+                 "--set", f"health.port={health}", "--set", "health.address=127.0.0.1", "--set", f"extender.sharedLedger.enabled={shared}",
+                 "--set", "webhook.enabled=false", "--set", "failover.enabled=false", "--set", "log.level=warning"]))
         wait_ready(extender_port)
+        wait_ready(local_port)
         print("extender ready; measuring ...", flush=True)
         load_before = os.getloadavg()[0]
 
@@ -176,6 +193,20 @@ def main():
         names_result = orjson.loads(client.roundtrip(names_filter_request)[2])
         assert len(names_result["NodeNames"]) == passed, "both modes agree"
 
+        # (d) bind: one pod at a time onto nodes that pass, with the shared ledger (a ConfigMap
+        # write per bind, then the Binding) and without it (the Binding only).
+        binds = {"shared": [], "local": []}
+        passing_names = names_result["NodeNames"]
+        for setting, port, offset in (("shared", extender_port, 0), ("local", local_port, options.binds)):
+            bind_client = RawClient(port)
+            for index in range(offset, offset + options.binds):
+                api.request("GET", f"/api/v1/namespaces/default/pods/bench-{index}")
+                uid = orjson.loads(api.getresponse().read())["metadata"]["uid"]
+                body = orjson.dumps({"PodName": f"bench-{index}", "PodNamespace": "default", "PodUID": uid, "Node": passing_names[index % len(passing_names)]})
+                elapsed, status, answer = bind_client.roundtrip(RawClient.request("/bind", body))
+                assert status == 200 and orjson.loads(answer)["Error"] == "", answer[:300]
+                binds[setting].append(elapsed)
+
         load_after = os.getloadavg()[0]
         ms = lambda seconds: seconds * 1000  # noqa: E731
         orjson_off = statistics.median(parse_off)
@@ -188,6 +219,8 @@ def main():
             "ratio_filter_to_orjson_gc_off": filter_median / orjson_off, "ratio_filter_to_orjson_gc_on": filter_median / orjson_on,
             "names_filter_ms_p50": ms(percentile(names_filter, 50)), "names_filter_ms_p99": ms(percentile(names_filter, 99)),
             "names_prioritize_ms_p50": ms(percentile(names_prioritize, 50)), "names_prioritize_ms_p99": ms(percentile(names_prioritize, 99)),
+            "bind_shared_ms_p50": ms(percentile(binds["shared"], 50)), "bind_shared_ms_p99": ms(percentile(binds["shared"], 99)),
+            "bind_local_ms_p50": ms(percentile(binds["local"], 50)), "bind_local_ms_p99": ms(percentile(binds["local"], 99)),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}, Python {platform.python_version()}, orjson {orjson.__version__}",
             "load_average": [round(load_before, 2), round(load_after, 2)],
         }
@@ -200,6 +233,8 @@ def main():
         print(f"| full-list prioritize request | {ms(statistics.median(full_prioritize)):.1f} ms | |")
         print(f"| NodeNames filter request | {ms(percentile(names_filter, 50)):.2f} ms | {ms(percentile(names_filter, 99)):.2f} ms |")
         print(f"| NodeNames prioritize request | {ms(percentile(names_prioritize, 50)):.2f} ms | {ms(percentile(names_prioritize, 99)):.2f} ms |")
+        print(f"| bind, shared ledger ({options.binds} pods) | {ms(percentile(binds['shared'], 50)):.2f} ms | {ms(percentile(binds['shared'], 99)):.2f} ms |")
+        print(f"| bind, ledger in the process only ({options.binds} pods) | {ms(percentile(binds['local'], 50)):.2f} ms | {ms(percentile(binds['local'], 99)):.2f} ms |")
         print()
         print(f"full-list filter / orjson.loads: {filter_median / orjson_off:.2f}x (collector off), {filter_median / orjson_on:.2f}x (collector on); target <= 3x")
         print(f"machine: {results['machine']}; 1-minute load average {load_before:.1f} before, {load_after:.1f} after")

@@ -90,7 +90,7 @@ struct BindAndLedgerTests {
         }
     }
 
-    @Test("without the bind verb: a pod seen bound is reserved on its node until its claims bind")
+    @Test("without the bind verb: a pod seen bound is reserved on its node until the node reports its volume (bound claims alone are not enough)")
     func informerPath() async throws {
         try await ExtenderHarness.run(setUp: Self.setUp) { harness in
             try await ClusterFixtures.createClaim(harness.client, "data-my-cluster-mysql-0")
@@ -103,8 +103,15 @@ struct BindAndLedgerTests {
             #expect(await harness.extender.state.committed(node: "dev1-node-2", group: "carina-vg-hdd") == 1)
             #expect(await harness.extender.state.committed(node: "dev1-node-3", group: "carina-vg-hdd") == 0)
 
-            // The provisioner creates the volume: the claim binds and the reservation goes.
+            // The provisioner creates the volume and the claim binds; the node has not reported it yet.
             try await ClusterFixtures.bindClaim(harness.client, "data-my-cluster-mysql-0", to: "dev1-node-2")
+            await harness.waitForState { $0.entry(pod: Self.key)?.provisioned == true }
+            #expect(await harness.extender.state.committed(node: "dev1-node-2", group: "carina-vg-hdd") == 1, "still counted while the report lags")
+            // The node agent reports 1 GiB less: that drop is the volume, and the reservation goes.
+            let node = try await harness.client.get(Node.self, "dev1-node-2")
+            let free = Int(node.status?.allocatable?["carina.storage.io/carina-vg-hdd"].map { "\($0)" } ?? "") ?? 0
+            _ = try await harness.client.send(.PATCH, "/api/v1/nodes/dev1-node-2/status", body: Array(#"{"status":{"allocatable":{"carina.storage.io/carina-vg-hdd":"\#(free - 1)"}}}"#.utf8),
+                                              contentType: "application/merge-patch+json")
             await harness.waitForState { $0.entry(pod: Self.key) == nil }
         }
     }

@@ -26,6 +26,10 @@ struct ServeExtenderTests {
         let port: Int
 
         static func start(_ config: ResolvedConfig, client: KubeClient) async throws -> Served {
+            // Rebound's namespace, as deploy/ creates it: the shared reservation ledger lives there.
+            if (try? await client.get(Namespace.self, "rebound-system")) == nil {
+                _ = try await client.create(Namespace(metadata: ObjectMeta(name: "rebound-system")))
+            }
             var logger = Logger(label: "test.serve")
             logger.logLevel = .critical
             let registry = PrometheusCollectorRegistry()
@@ -119,6 +123,29 @@ struct ServeExtenderTests {
                 #expect(scheduler.status == 0 && scheduler.output.hasSuffix("200"), "\(scheduler.output)")
             }
             try await served.stop()
+        }
+    }
+
+    @Test("the shared ledger: created empty at start; without its namespace the extender stays unready and says why")
+    func sharedLedgerStart() async throws {
+        try await withSim { sim, client in
+            let config = try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.address=127.0.0.1"])
+            let served = try await Served.start(config, client: client)
+            let ledger = try await client.get(ConfigMap.self, "rebound-reservations", namespace: "rebound-system")
+            #expect(ledger.data?.isEmpty ?? true)
+            try await served.stop()
+
+            let elsewhere = try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.address=127.0.0.1", "extender.sharedLedger.namespace=missing"])
+            let caches = ClusterCaches(client: client)
+            let extender = SchedulerExtender(settings: ExtenderSettings(config: elsewhere), caches: caches, client: client)
+            let running = Task { await withDiscardingTaskGroup { group in
+                group.addTask { await caches.run() }
+                group.addTask { await extender.run() }
+            } }
+            try await Task.sleep(for: .seconds(2))
+            #expect(await !extender.isReady, "ready without the shared ledger")
+            running.cancel()
+            await running.value
         }
     }
 
