@@ -143,6 +143,8 @@ def main():
                 [options.rebound, "serve", "--kubeconfig", kubeconfig,
                  "--set", f"extender.port={port}", "--set", "extender.address=127.0.0.1",
                  "--set", f"health.port={health}", "--set", "health.address=127.0.0.1", "--set", f"extender.sharedLedger.enabled={shared}",
+                 # The client's rate limit off: (d) measures the ledger, not kube.qps (50/s by default).
+                 "--set", "kube.qps=0",
                  "--set", "webhook.enabled=false", "--set", "failover.enabled=false", "--set", "log.level=warning"]))
         wait_ready(extender_port)
         wait_ready(local_port)
