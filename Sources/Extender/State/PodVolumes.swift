@@ -45,7 +45,7 @@ struct PodVolumes: Sendable, Hashable {
             if result.selectedNode == nil, let selected = claim.metadata.annotations?[selectedNodeAnnotation], !selected.isEmpty {
                 result.selectedNode = selected
             }
-            guard claim.status?.phase == "Bound", let volumeName = claim.volumeName else {
+            guard claim.isBound, let volumeName = claim.volumeName else {
                 // A request too large to read counts as the largest: it fits nowhere.
                 result.unprovisioned.add(group: group, size: claim.requestedStorage ?? .beyondRange(negative: false))
                 continue
@@ -62,16 +62,15 @@ struct PodVolumes: Sendable, Hashable {
     }
 
     /// The volume group a claim's storage class provisions from, nil when it is not node-local.
-    /// A claim without a class gets the cluster's default class, as the API server would give it.
+    /// A claim without a class gets the cluster's default class, as the API server would give it
+    /// (``StorageClassIndex/defaultClass(among:)``, the rule the webhook routes by).
     static func volumeGroup(of claim: PersistentVolumeClaim, caches: ClusterCaches, keys: CompatibilityKeys) async -> String? {
         let storageClass: StorageClass?
         if let name = claim.spec?.storageClassName {
             guard !name.isEmpty else { return nil }
             storageClass = await caches.storageClasses.get(name)
         } else {
-            storageClass = await caches.storageClasses.items().first {
-                $0.metadata.annotations?["storageclass.kubernetes.io/is-default-class"] == "true"
-            }
+            storageClass = StorageClassIndex.defaultClass(among: await caches.storageClasses.items())
         }
         return storageClass.flatMap { keys.volumeGroup(of: $0) }
     }

@@ -37,6 +37,11 @@ public struct PersistentVolumeClaim: KubeResource, Hashable {
         guard let name = spec?.volumeName, !name.isEmpty else { return nil }
         return name
     }
+
+    /// Whether the claim has its volume: it names one in `spec.volumeName`, as kube-scheduler's
+    /// volume binding counts a claim bound (`status.phase` follows the name, and a claim
+    /// pre-bound to a volume needs no new space either). The one rule every part uses.
+    public var isBound: Bool { volumeName != nil }
 }
 
 /// `v1.PersistentVolumeClaimSpec`, every field as of Kubernetes 1.32, so a claim can be

@@ -70,7 +70,7 @@ public struct CacheLookups: AdmissionLookups {
     /// Whether a cached claim may already have been replaced by a new one of the same name: it
     /// is bound (a recreated claim starts unbound) or being deleted.
     static func mayBeReplaced(_ claim: PersistentVolumeClaim) -> Bool {
-        claim.metadata.deletionTimestamp != nil || claim.volumeName != nil || claim.status?.phase == "Bound"
+        claim.metadata.deletionTimestamp != nil || claim.isBound
     }
 
     /// Runs `fetch` within ``liveTimeout``; not-found is nil, any other failure a ``LookupError``.

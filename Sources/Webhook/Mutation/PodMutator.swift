@@ -37,7 +37,7 @@ public enum PodMutator {
                 guard let storageClass = storageClasses.resolve(claim.spec?.storageClassName),
                     let group = keys.volumeGroup(of: storageClass)
                 else { continue }
-                if claim.volumeName != nil || claim.status?.phase == "Bound" {
+                if claim.isBound {
                     boundClaim = boundClaim ?? claimName
                 } else if let size = claim.requestedStorage, !size.isBeyondRange {
                     requests.add(group: group, size: size)

@@ -1,6 +1,5 @@
-public import Kube
-
-/// The cluster's StorageClasses by name, with Kubernetes' rule for the default class.
+/// The cluster's StorageClasses by name, with Kubernetes' rule for the default class — the one
+/// home of that rule: the webhook routes and the extender places by it.
 public struct StorageClassIndex: Sendable {
     /// Annotations that mark the default class (the beta one is still honoured upstream).
     static let defaultClassAnnotations = [
@@ -18,12 +17,16 @@ public struct StorageClassIndex: Sendable {
             if let name = storageClass.metadata.name { byName[name] = storageClass }
         }
         self.byName = byName
-        // With several defaults, Kubernetes picks the newest; the name breaks ties so the
-        // choice never depends on list order.
-        let defaults = classes.filter { storageClass in
-            Self.defaultClassAnnotations.contains { storageClass.metadata.annotations?[$0] == "true" }
-        }
-        defaultClass = defaults.max { a, b in
+        defaultClass = Self.defaultClass(among: classes)
+    }
+
+    /// The default class as kube-apiserver's DefaultStorageClass admission picks it: classes
+    /// marked by the GA or the beta annotation; with several, the newest; the name breaks ties
+    /// so the choice never depends on list order.
+    public static func defaultClass(among classes: some Sequence<StorageClass>) -> StorageClass? {
+        classes.filter { storageClass in
+            defaultClassAnnotations.contains { storageClass.metadata.annotations?[$0] == "true" }
+        }.max { a, b in
             if let ta = a.metadata.creationTimestamp, let tb = b.metadata.creationTimestamp, ta != tb { return ta < tb }
             return (a.metadata.name ?? "") > (b.metadata.name ?? "")
         }
