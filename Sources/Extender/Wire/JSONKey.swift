@@ -103,12 +103,6 @@ extension JSONScanner {
         try readArray(body)
     }
 
-    /// Reads a string, or nil for `null`.
-    mutating func readOptionalString() throws(JSONError) -> String? {
-        if consumeNull() { return nil }
-        return try readString()
-    }
-
     /// A scalar's text: a string's contents or a number's literal (quantities may be either).
     mutating func readScalarText() throws(JSONError) -> String {
         skipWhitespace()

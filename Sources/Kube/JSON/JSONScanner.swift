@@ -112,32 +112,11 @@ public struct JSONScanner {
 
     // MARK: Skipping
 
-    /// Consumes one value of any type, checking its syntax but keeping nothing.
-    public mutating func skipValue(depth: Int = 0) throws(JSONError) {
+    /// Consumes a number, `true`, `false` or `null` (``skipValue(depth:)`` walks the rest).
+    mutating func skipScalar() throws(JSONError) {
         skipWhitespace()
         guard let byte = peek() else { throw error("expected a value, found end of input") }
         switch byte {
-        case UInt8(ascii: "\""):
-            try skipString()
-        case UInt8(ascii: "{"):
-            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
-            index += 1
-            if consume(UInt8(ascii: "}")) { return }
-            repeat {
-                skipWhitespace()
-                try skipString()
-                try expect(UInt8(ascii: ":"))
-                try skipValue(depth: depth + 1)
-            } while consume(UInt8(ascii: ","))
-            try expect(UInt8(ascii: "}"))
-        case UInt8(ascii: "["):
-            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
-            index += 1
-            if consume(UInt8(ascii: "]")) { return }
-            repeat {
-                try skipValue(depth: depth + 1)
-            } while consume(UInt8(ascii: ","))
-            try expect(UInt8(ascii: "]"))
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")

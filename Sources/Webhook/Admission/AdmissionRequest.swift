@@ -40,11 +40,6 @@ public struct AdmissionRequest: Sendable {
         try self.init(review: review.value, pod: review.pod)
     }
 
-    /// Reads an AdmissionReview already parsed.
-    public init(review: JSONValue) throws(AdmissionReviewError) {
-        try self.init(review: review, pod: nil)
-    }
-
     /// `pod`: the facts of the object when the reader took them already (its place in `review`
     /// then holds an empty object).
     private init(review: JSONValue, pod: PodFacts?) throws(AdmissionReviewError) {

@@ -14,10 +14,6 @@ indirect enum JSONSubset: Sendable {
     case all
     /// For an object, these members (each by its own subset); any other value whole.
     case object(ObjectMembers)
-    /// For an array, its first element (by the subset); any other value whole.
-    case firstElement(JSONSubset)
-    /// For an array, every element (each by the subset); any other value whole.
-    case each(JSONSubset)
     /// A Pod object, read into ``PodFacts`` (handed back beside the tree, where it stands as an
     /// empty object); any other value whole.
     case pod
@@ -89,29 +85,11 @@ indirect enum JSONSubset: Sendable {
                 if let match {
                     members[wanted.names[match]] = try wanted.subsets[match].read(&scanner, depth: depth + 1, pod: &pod)
                 } else {
-                    try JSONSkipper.skipValue(&scanner, depth: depth + 1)
+                    try scanner.skipValue(depth: depth + 1)
                 }
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"))
             return .object(members)
-        case .firstElement(let subset):
-            guard scanner.peek() == UInt8(ascii: "["), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }
-            var items: [JSONValue] = []
-            try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
-                if items.isEmpty {
-                    items.append(try subset.read(&scanner, depth: depth + 1, pod: &pod))
-                } else {
-                    try JSONSkipper.skipValue(&scanner, depth: depth + 1)
-                }
-            }
-            return .array(items)
-        case .each(let subset):
-            guard scanner.peek() == UInt8(ascii: "["), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }
-            var items: [JSONValue] = []
-            try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
-                items.append(try subset.read(&scanner, depth: depth + 1, pod: &pod))
-            }
-            return .array(items)
         }
     }
 }
@@ -148,7 +126,7 @@ final class ObjectMembers: Sendable {
     /// written with escapes is decoded first, so it matches as JSON says it should.
     func member(at scanner: inout JSONScanner) throws(JSONError) -> Int? {
         let start = scanner.index
-        let range = try JSONSkipper.skipString(&scanner)
+        let range = try scanner.skipStringRange()
         let key = UnsafeRawBufferPointer(rebasing: scanner.bytes[range])
         if key.contains(UInt8(ascii: "\\")) {
             scanner.index = start

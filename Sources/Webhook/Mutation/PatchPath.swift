@@ -1,3 +1,5 @@
+import Kube
+
 /// JSON Pointer strings for patch operations, built without Foundation: the webhook makes a few
 /// per request, and Foundation's string replacement dominated its profile.
 enum PatchPath {
@@ -20,21 +22,6 @@ enum PatchPath {
     }
 
     private static func append(_ token: String, to path: inout String) {
-        path.append(escape(token))
-    }
-
-    /// One token escaped (`~` as `~0`, `/` as `~1`).
-    static func escape(_ token: String) -> String {
-        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
-        var escaped: [UInt8] = []
-        escaped.reserveCapacity(token.utf8.count + 4)
-        for byte in token.utf8 {
-            switch byte {
-            case UInt8(ascii: "~"): escaped.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "0")])
-            case UInt8(ascii: "/"): escaped.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "1")])
-            default: escaped.append(byte)
-            }
-        }
-        return String(decoding: escaped, as: UTF8.self)
+        path.append(JSONPointer.escape(token))
     }
 }

@@ -104,7 +104,7 @@ public struct PodFacts: Sendable, Equatable {
 
     private static func readMetadata(_ scanner: inout JSONScanner, depth: Int) throws(JSONError) -> Metadata? {
         guard scanner.peek() == UInt8(ascii: "{") else {
-            try JSONSkipper.skipValue(&scanner, depth: depth)
+            try scanner.skipValue(depth: depth)
             return nil
         }
         var metadata = Metadata()
@@ -126,7 +126,7 @@ public struct PodFacts: Sendable, Equatable {
         facts.firstContainer = nil
         guard scanner.peek() == UInt8(ascii: "{") else {
             facts.hasSpec = false
-            try JSONSkipper.skipValue(&scanner, depth: depth)
+            try scanner.skipValue(depth: depth)
             return
         }
         facts.hasSpec = true
@@ -135,7 +135,7 @@ public struct PodFacts: Sendable, Equatable {
             case 0:
                 facts.claims = []
                 try forEachElement(&scanner, depth: depth + 1) { (scanner: inout JSONScanner, index: Int) throws(JSONError) in
-                    guard scanner.peek() == UInt8(ascii: "{") else { return try JSONSkipper.skipValue(&scanner, depth: depth + 2) }
+                    guard scanner.peek() == UInt8(ascii: "{") else { return try scanner.skipValue(depth: depth + 2) }
                     if let volume = try volume.read(&scanner, depth: depth + 2).objectValue, let claim = PodClaimReference(volume: volume, index: index) {
                         facts.claims.append(claim)
                     }
@@ -145,7 +145,7 @@ public struct PodFacts: Sendable, Equatable {
             default:
                 facts.firstContainer = nil
                 try forEachElement(&scanner, depth: depth + 1) { (scanner: inout JSONScanner, position: Int) throws(JSONError) in
-                    guard position == 0, scanner.peek() == UInt8(ascii: "{") else { return try JSONSkipper.skipValue(&scanner, depth: depth + 2) }
+                    guard position == 0, scanner.peek() == UInt8(ascii: "{") else { return try scanner.skipValue(depth: depth + 2) }
                     let container = try container.read(&scanner, depth: depth + 2)
                     facts.firstContainer = Container(resources: container["resources"]?.objectValue)
                 }
@@ -170,7 +170,7 @@ public struct PodFacts: Sendable, Equatable {
             if let match {
                 try body(&scanner, match)
             } else {
-                try JSONSkipper.skipValue(&scanner, depth: depth + 1)
+                try scanner.skipValue(depth: depth + 1)
             }
         } while scanner.consume(UInt8(ascii: ","))
         try scanner.expect(UInt8(ascii: "}"))
@@ -182,7 +182,7 @@ public struct PodFacts: Sendable, Equatable {
         _ scanner: inout JSONScanner, depth: Int, _ body: (inout JSONScanner, Int) throws(JSONError) -> Void
     ) throws(JSONError) {
         scanner.skipWhitespace()
-        guard scanner.peek() == UInt8(ascii: "["), depth < scanner.maxDepth else { return try JSONSkipper.skipValue(&scanner, depth: depth) }
+        guard scanner.peek() == UInt8(ascii: "["), depth < scanner.maxDepth else { return try scanner.skipValue(depth: depth) }
         var position = 0
         try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
             scanner.skipWhitespace()

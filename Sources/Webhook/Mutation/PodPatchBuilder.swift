@@ -60,7 +60,7 @@ public struct PodPatchBuilder: Sendable {
             resourceOperations.append(JSONPatchOperation(op: .add, path: base, value: ["requests": .object([name: quantity]), "limits": .object([name: quantity])]))
             return true
         }
-        let token = PatchPath.escape(name)
+        let token = JSONPointer.escape(name)
         for field in ["requests", "limits"] {
             guard let list = resources[field]?.objectValue else {
                 resourceOperations.append(JSONPatchOperation(op: .add, path: base + "/" + field, value: .object([name: quantity])))

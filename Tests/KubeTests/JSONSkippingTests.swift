@@ -1,11 +1,10 @@
 @testable import Kube
 import Testing
-@testable import Webhook
 
 /// The skipper walks strings eight bytes at a time; whatever the position of a quote, an escape or
 /// a control character within those eight, it must end each string exactly where JSON says.
-@Suite("JSONSkipper")
-struct JSONSkipperTests {
+@Suite("Skipping JSON values")
+struct JSONSkippingTests {
     /// `["<text>",7]` skipped from the string: where the index lands (the comma is at
     /// `text.count + 3`), or why the skip failed.
     func skipFirst(_ text: [UInt8]) -> Result<Int, JSONError> {
@@ -13,7 +12,7 @@ struct JSONSkipperTests {
         return document.withUnsafeBytes { bytes in
             var scanner = JSONScanner(bytes, index: 1)
             do throws(JSONError) {
-                _ = try JSONSkipper.skipString(&scanner)
+                _ = try scanner.skipStringRange()
                 return .success(scanner.index)
             } catch {
                 return .failure(error)
@@ -53,18 +52,18 @@ struct JSONSkipperTests {
             for position in 0..<8 {
                 var bytes = [UInt8](repeating: 0x7E, count: 8)
                 bytes[position] = special
-                #expect(JSONSkipper.specialMask(word(bytes)).trailingZeroBitCount / 8 == position, "\(special) at \(position)")
+                #expect(JSONSkipping.specialMask(word(bytes)).trailingZeroBitCount / 8 == position, "\(special) at \(position)")
                 // A second one after it (and the borrow it may cause) does not hide the first.
                 for later in (position + 1)..<8 {
                     var two = bytes
                     two[later] = 0x00
-                    #expect(JSONSkipper.specialMask(word(two)).trailingZeroBitCount / 8 == position, "\(special) at \(position), 0 at \(later)")
+                    #expect(JSONSkipping.specialMask(word(two)).trailingZeroBitCount / 8 == position, "\(special) at \(position), 0 at \(later)")
                 }
             }
         }
         for byte: UInt8 in [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xFF] {
-            #expect(JSONSkipper.specialMask(word([UInt8](repeating: byte, count: 8))) == 0, "\(byte)")
+            #expect(JSONSkipping.specialMask(word([UInt8](repeating: byte, count: 8))) == 0, "\(byte)")
         }
-        #expect(JSONSkipper.specialMask(word(Array("abcdefgh".utf8))) == 0)
+        #expect(JSONSkipping.specialMask(word(Array("abcdefgh".utf8))) == 0)
     }
 }

@@ -1,33 +1,34 @@
-import Kube
+extension JSONScanner {
+    /// Consumes one value of any type, checking its syntax but keeping nothing (see
+    /// ``JSONSkipping``: the fast path every reader shares).
+    public mutating func skipValue(depth: Int = 0) throws(JSONError) {
+        var position = index
+        defer { index = position }
+        try JSONSkipping.skipValue(bytes, &position, depth: depth, maxDepth: maxDepth, scanner: &self)
+    }
 
-/// Skips JSON values the webhook does not read, faster than `JSONScanner.skipValue`: most of an
-/// AdmissionReview is skipped, and the scanner's general loop was the largest single cost of a
+    /// Consumes the string at the position (after whitespace) and returns the range of its
+    /// contents, escapes undecoded.
+    public mutating func skipStringRange() throws(JSONError) -> Range<Int> {
+        var position = index
+        defer { index = position }
+        JSONSkipping.skipWhitespace(bytes, &position)
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+            throw JSONError(offset: position, message: "expected a string")
+        }
+        let start = position + 1
+        try JSONSkipping.skipString(bytes, &position)
+        return start..<(position - 1)
+    }
+}
+
+/// Skips JSON values nobody reads, the one way every reader skips: most of an AdmissionReview and
+/// of a full NodeList is skipped, and a general per-byte loop was the largest single cost of a
 /// review. Strings and containers are walked here with the index in a local variable; numbers and
 /// literals are left to the scanner. The syntax is checked as strictly as the scanner checks it.
-enum JSONSkipper {
-    /// Moves `scanner` past the value at its position (after whitespace).
-    static func skipValue(_ scanner: inout JSONScanner, depth: Int) throws(JSONError) {
-        var index = scanner.index
-        defer { scanner.index = index }
-        try skipValue(scanner.bytes, &index, depth: depth, maxDepth: scanner.maxDepth, scanner: &scanner)
-    }
-
-    /// Moves `scanner` past the string at its position (after whitespace) and returns the range
-    /// of its contents, escapes undecoded.
-    static func skipString(_ scanner: inout JSONScanner) throws(JSONError) -> Range<Int> {
-        var index = scanner.index
-        defer { scanner.index = index }
-        skipWhitespace(scanner.bytes, &index)
-        guard index < scanner.bytes.count, scanner.bytes[index] == UInt8(ascii: "\"") else {
-            throw JSONError(offset: index, message: "expected a string")
-        }
-        let start = index + 1
-        try skipString(scanner.bytes, &index)
-        return start..<(index - 1)
-    }
-
+enum JSONSkipping {
     @inline(__always)
-    private static func skipWhitespace(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) {
+    static func skipWhitespace(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -40,7 +41,7 @@ enum JSONSkipper {
     /// that matter (most of a pod's strings are plain) is passed whole, otherwise the scan jumps to
     /// the first byte that matters; the last few bytes of the input go one by one.
     @inline(__always)
-    private static func skipString(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {
+    static func skipString(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(JSONError) {
         var position = index + 1
         defer { index = position }
         let count = bytes.count
@@ -103,7 +104,7 @@ enum JSONSkipper {
         return false
     }
 
-    private static func skipValue(
+    static func skipValue(
         _ bytes: UnsafeRawBufferPointer, _ index: inout Int, depth: Int, maxDepth: Int, scanner: inout JSONScanner
     ) throws(JSONError) {
         skipWhitespace(bytes, &index)
@@ -136,7 +137,7 @@ enum JSONSkipper {
         default:
             // Numbers, true, false, null: rare in a pod, checked by the scanner.
             scanner.index = index
-            try scanner.skipValue(depth: depth)
+            try scanner.skipScalar()
             index = scanner.index
         }
     }
