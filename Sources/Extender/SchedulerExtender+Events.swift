@@ -107,7 +107,7 @@ extension SchedulerExtender {
             var gone = age >= ttl
             if !gone {
                 if let pod = await caches.pods.get(reservation.pod) {
-                    gone = pod.metadata.uid != reservation.uid || PodFacts(pod: pod, keys: keys).isTerminal
+                    gone = pod.metadata.uid != reservation.uid || PlacementPod(pod: pod, keys: keys).isTerminal
                 } else {
                     // The pod cache may trail a pod bound a moment ago; past that, the pod is gone.
                     gone = age >= Self.missingPodGrace
@@ -158,7 +158,7 @@ extension SchedulerExtender {
         case .pod(.added(let pod)), .pod(.modified(_, let pod)):
             await observe(pod)
         case .pod(.deleted(let pod)):
-            await state.release(pod: PodFacts(pod: pod, keys: keys).ref)
+            await state.release(pod: PlacementPod(pod: pod, keys: keys).ref)
         case .claim(let change):
             let claim = change.object
             let key = "\(claim.metadata.namespace ?? "")/\(claim.name)"
@@ -172,7 +172,7 @@ extension SchedulerExtender {
     /// then comes from the claims themselves, never from an annotation anyone creating a pod can
     /// write (a pod created with `spec.nodeName` and an invented annotation reserves nothing).
     func observe(_ pod: Pod) async {
-        let pod = PodFacts(pod: pod, keys: keys)
+        let pod = PlacementPod(pod: pod, keys: keys)
         guard pod.routed else { return }
         let ref = pod.ref
         if pod.isTerminal {

@@ -176,7 +176,7 @@ public final class SchedulerExtender: Sendable {
         }
         let requests: VolumeGroupRequests
         let checkedUID: String?
-        let facts = cached.map { PodFacts(pod: $0, keys: keys) }
+        let facts = cached.map { PlacementPod(pod: $0, keys: keys) }
         switch BindAdmission.check(pod: facts, uid: ref.uid, key: arguments.podKey) {
         case .refuse(let message):
             return refusedBinding(arguments, message, started: started)
@@ -255,7 +255,7 @@ public final class SchedulerExtender: Sendable {
     // MARK: Helpers
 
     /// What the pod needs (see ``PodDemand``) and what the caches say about its claims.
-    func demand(of pod: PodFacts) async -> (StorageDemand, PodVolumes) {
+    func demand(of pod: PlacementPod) async -> (StorageDemand, PodVolumes) {
         guard pod.routed else { return (.notRouted, PodVolumes()) }
         let volumes = await PodVolumes.read(pod: pod, caches: caches, keys: keys)
         let known = volumes.unknownClaims > 0 ? await PodDemand.knownGroups(caches: caches, keys: keys) : []

@@ -12,7 +12,7 @@ public struct MigrationPlanner: Sendable {
         if !keys.optsIn(pod) { return .notOptedIn }
         if pod.metadata.controller?.kind == "DaemonSet" { return .daemonSet }
         if pod.metadata.annotations?["kubernetes.io/config.mirror"] != nil { return .mirrorPod }
-        if let phase = pod.status?.phase, phase == "Succeeded" || phase == "Failed" { return .completed }
+        if pod.isTerminal { return .completed }
         return nil
     }
 
@@ -38,7 +38,7 @@ public struct MigrationPlanner: Sendable {
                 claimName = source.claimName
                 ephemeral = false
             } else if volume.ephemeral != nil {
-                claimName = "\(pod.name)-\(volume.name)"
+                claimName = PodRules.ephemeralClaimName(pod: pod.name, volume: volume.name)
                 ephemeral = true
             } else {
                 continue
@@ -50,7 +50,7 @@ public struct MigrationPlanner: Sendable {
                 let recreate: Bool
                 if ephemeral {
                     (owner, recreate) = ("generic ephemeral volume, recreated with the pod", false)
-                } else if let templates = claimTemplates, templates.contains(where: { "\($0)-\(pod.name)" == claimName }) {
+                } else if let templates = claimTemplates, templates.contains(where: { PodRules.statefulSetClaimName(template: $0, pod: pod.name) == claimName }) {
                     (owner, recreate) = ("StatefulSet \(pod.metadata.controller?.name ?? "") recreates it with the pod", false)
                 } else {
                     (owner, recreate) = ("recreated by Rebound", true)

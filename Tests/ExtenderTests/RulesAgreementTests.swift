@@ -11,8 +11,8 @@ import Testing
 struct RulesAgreementTests {
     static let keys = CompatibilityKeys()
 
-    static func facts(claims: [String]) -> PodFacts {
-        PodFacts(name: "db-0", namespace: "default", uid: "u", routed: true, requestsAnnotation: nil, claimNames: claims, nodeName: nil)
+    static func facts(claims: [String]) -> PlacementPod {
+        PlacementPod(name: "db-0", namespace: "default", uid: "u", routed: true, requestsAnnotation: nil, claimNames: claims, nodeName: nil)
     }
 
     @Test("a claim naming its volume while its phase is still Pending is bound for the extender too: no new space, its volume pins")

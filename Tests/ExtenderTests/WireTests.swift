@@ -55,7 +55,7 @@ struct WireTests {
     func podFacts(_ pod: String) throws {
         let arguments = try Self.parse(GoPayloads.argsWithNames(pod: pod, names: []))
         let decoded = try JSONValue(parsing: pod).decode(as: Pod.self)
-        #expect(arguments.pod == PodFacts(pod: decoded, keys: CompatibilityKeys()))
+        #expect(arguments.pod == PlacementPod(pod: decoded, keys: CompatibilityKeys()))
     }
 
     @Test("TopoLVM-style capacity annotations in bytes are read from metadata")

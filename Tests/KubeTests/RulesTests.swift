@@ -39,4 +39,20 @@ struct RulesTests {
         #expect(!claim(volume: nil, phase: "Bound").isBound, "a phase without a volume names nothing to use")
         #expect(!claim(volume: "", phase: "Pending").isBound)
     }
+
+    @Test("claim names: generic ephemeral volumes and StatefulSet templates; terminal phases")
+    func podRules() throws {
+        #expect(PodRules.ephemeralClaimName(pod: "web-0", volume: "scratch") == "web-0-scratch")
+        #expect(PodRules.statefulSetClaimName(template: "data", pod: "mysql-0") == "data-mysql-0")
+        let pod = try JSONDecoder().decode(Pod.self, from: Data(#"""
+            {"metadata":{"name":"web-0"},"spec":{"containers":[],"volumes":[
+              {"name":"data","persistentVolumeClaim":{"claimName":"data-web-0"}},
+              {"name":"scratch","ephemeral":{"volumeClaimTemplate":{"spec":{}}}},
+              {"name":"config","configMap":{"name":"c"}}]},"status":{"phase":"Failed"}}
+            """#.utf8))
+        #expect(pod.claimNames == ["data-web-0", "web-0-scratch"])
+        #expect(pod.isTerminal)
+        #expect(["Succeeded", "Failed"].allSatisfy { PodRules.isTerminal(phase: $0) })
+        #expect(!["Pending", "Running", "Unknown", nil].contains { PodRules.isTerminal(phase: $0) })
+    }
 }

@@ -125,7 +125,7 @@ struct AdmissionHandlerTests {
         let claims = [claim("data-my-cluster-mysql-0", size: "1Gi", storageClass: "csi-carina-sc")]
         let request = try AdmissionRequest(parsing: admissionReview(pod: statefulSetPod()).serialized())
         let pod = try #require(request.pod)
-        #expect(pod == PodFacts(pod: statefulSetPod()))
+        #expect(pod == AdmittedPod(pod: statefulSetPod()))
         #expect(pod.claims == [.persistentVolumeClaim(claimName: "data-my-cluster-mysql-0")])
         #expect(pod.metadata?.generateName == "my-cluster-mysql-" && pod.firstContainer?.resources?["limits"] != nil)
         let whole = PodMutator.mutate(
@@ -160,7 +160,7 @@ struct AdmissionHandlerTests {
         let whole = try JSONValue(parsing: Array(text.utf8))
         let review = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","object":"# + text + "}}"
         let request = try AdmissionRequest(parsing: Array(review.utf8))
-        #expect(request.pod == PodFacts(pod: whole), "\(text)")
+        #expect(request.pod == AdmittedPod(pod: whole), "\(text)")
     }
 
     @Test("a missing claim is admitted unchanged")

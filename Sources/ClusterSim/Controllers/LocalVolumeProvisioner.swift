@@ -69,7 +69,7 @@ public struct LocalVolumeProvisioner: SimController {
             guard let node = pod.value["spec"]?["nodeName"]?.stringValue, !node.isEmpty else { continue }
             for volume in pod.value["spec"]?["volumes"]?.arrayValue ?? [] {
                 if let claim = volume["persistentVolumeClaim"]?["claimName"]?.stringValue { nodeOfClaim["\(pod.namespace)/\(claim)"] = node }
-                if volume["ephemeral"] != nil, let name = volume["name"]?.stringValue { nodeOfClaim["\(pod.namespace)/\(pod.name)-\(name)"] = node }
+                if volume["ephemeral"] != nil, let name = volume["name"]?.stringValue { nodeOfClaim["\(pod.namespace)/\(PodRules.ephemeralClaimName(pod: pod.name, volume: name))"] = node }
             }
         }
         for claim in claims {

@@ -30,7 +30,7 @@ public struct NodeAgent: SimController {
             var claimsBound = true
             for volume in pod.value["spec"]?["volumes"]?.arrayValue ?? [] {
                 var claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue
-                if volume["ephemeral"] != nil, let name = volume["name"]?.stringValue { claimName = "\(pod.name)-\(name)" }
+                if volume["ephemeral"] != nil, let name = volume["name"]?.stringValue { claimName = PodRules.ephemeralClaimName(pod: pod.name, volume: name) }
                 guard let claimName else { continue }
                 let claim = try? await store.get(PersistentVolumeClaim.resourceType, namespace: pod.namespace, name: claimName)
                 if claim == nil || claim?.isDeleting == true || (claim?.value["spec"]?["volumeName"]?.stringValue ?? "").isEmpty { claimsBound = false }

@@ -99,7 +99,7 @@ struct ClusterSnapshot {
         }
         for volume in pod["spec"]?["volumes"]?.arrayValue ?? [] {
             var claimName = volume["persistentVolumeClaim"]?["claimName"]?.stringValue
-            if volume["ephemeral"] != nil, let name = volume["name"]?.stringValue, let podName = pod["metadata"]?["name"]?.stringValue { claimName = "\(podName)-\(name)" }
+            if volume["ephemeral"] != nil, let name = volume["name"]?.stringValue, let podName = pod["metadata"]?["name"]?.stringValue { claimName = PodRules.ephemeralClaimName(pod: podName, volume: name) }
             guard let claimName else { continue }
             guard let claim = claims["\(namespace)/\(claimName)"] else {
                 if volume["ephemeral"] != nil { continue }

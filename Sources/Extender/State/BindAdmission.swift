@@ -3,7 +3,7 @@
 /// that is gone or replaced, or one already bound.
 enum BindAdmission {
     enum Outcome: Equatable {
-        case proceed(PodFacts)
+        case proceed(PlacementPod)
         case refuse(String)
     }
 
@@ -14,7 +14,7 @@ enum BindAdmission {
     ///   - pod: the pod as read, nil when it does not exist.
     ///   - uid: the UID the caller named, if any.
     ///   - key: `namespace/name`, for messages.
-    static func check(pod: PodFacts?, uid: String?, key: String) -> Outcome {
+    static func check(pod: PlacementPod?, uid: String?, key: String) -> Outcome {
         guard let pod else { return .refuse("pod \(key) does not exist") }
         if let uid, pod.uid != uid { return .refuse("pod \(key) has UID \(pod.uid ?? "none"), not \(uid): it was replaced") }
         guard pod.routed else { return .refuse(notRoutedMessage) }

@@ -13,7 +13,7 @@ enum PodDemand {
     ///   - volumes: what the caches hold about the pod's claims.
     ///   - knownGroups: the volume groups node-local StorageClasses provide; asked for only when
     ///     the annotation has to be read.
-    static func resolve(pod: PodFacts, volumes: PodVolumes, keys: CompatibilityKeys, knownGroups: () -> Set<String>) -> StorageDemand {
+    static func resolve(pod: PlacementPod, volumes: PodVolumes, keys: CompatibilityKeys, knownGroups: () -> Set<String>) -> StorageDemand {
         guard pod.routed else { return .notRouted }
         if volumes.unknownClaims == 0 { return .needs(volumes.unprovisioned) }
         let annotated = StorageDemand.read(routed: true, annotation: pod.requestsAnnotation, annotationKey: keys.requestsAnnotation)

@@ -28,7 +28,7 @@ struct PodVolumes: Sendable, Hashable {
     var allLocalClaimsBound: Bool { localClaims > 0 && boundLocalClaims == localClaims }
 
     /// Looks up the pod's claims, their storage classes and volumes in the caches.
-    static func read(pod: PodFacts, caches: ClusterCaches, keys: CompatibilityKeys) async -> PodVolumes {
+    static func read(pod: PlacementPod, caches: ClusterCaches, keys: CompatibilityKeys) async -> PodVolumes {
         var result = PodVolumes()
         let namespace = pod.namespace
         for claimName in pod.claimNames {

@@ -15,13 +15,13 @@ struct ExtenderArguments: Sendable {
         case names([String])
     }
 
-    var pod: PodFacts
+    var pod: PlacementPod
     var nodes: Nodes
 
     /// Reads a request body. The Pod and the nodes are scanned for what placement needs (see
-    /// ``PodFacts`` and ``ScannedNode``); nothing else is built.
+    /// ``PlacementPod`` and ``ScannedNode``); nothing else is built.
     static func parse(_ body: UnsafeRawBufferPointer, reader: CapacityKeyReader) throws(ExtenderRequestError) -> ExtenderArguments {
-        var pod: PodFacts?
+        var pod: PlacementPod?
         var podError: JSONError?
         var list: [ScannedNode]?
         var names: [String]?
@@ -35,7 +35,7 @@ struct ExtenderArguments: Sendable {
                     let range = try s.valueRange()
                     var podScanner = JSONScanner(s.bytes, index: range.lowerBound)
                     do throws(JSONError) {
-                        pod = try PodFacts.read(&podScanner, keys: reader.keys)
+                        pod = try PlacementPod.read(&podScanner, keys: reader.keys)
                     } catch {
                         podError = error
                     }

@@ -28,7 +28,7 @@ public struct Pod: KubeResource, Hashable {
     public var claimNames: [String] {
         (spec?.volumes ?? []).compactMap { volume in
             if let claim = volume.persistentVolumeClaim { return claim.claimName }
-            if volume.ephemeral != nil { return "\(name)-\(volume.name)" }
+            if volume.ephemeral != nil { return PodRules.ephemeralClaimName(pod: name, volume: volume.name) }
             return nil
         }
     }

@@ -85,7 +85,7 @@ public struct AdmissionHandler: Sendable {
                 status: .init(code: 400, reason: "BadRequest", message: reason))
             return .answered(record(answer(request, response, .invalid), since: started))
         }
-        let pod = request.pod ?? PodFacts()
+        let pod = request.pod ?? AdmittedPod()
         let namespace = request.namespace ?? pod.metadata?.namespace ?? ""
         do {
             switch try step(pod: pod, namespace: namespace, fetched: FetchedObjects()) {
@@ -103,7 +103,7 @@ public struct AdmissionHandler: Sendable {
     public func finish(_ pending: PendingReview) async -> Answer {
         var pending = pending
         let request = pending.request
-        let pod = request.pod ?? PodFacts()
+        let pod = request.pod ?? AdmittedPod()
         while true {
             do {
                 let fetched = try await lookups.fetch(pending.missing)
@@ -154,7 +154,7 @@ public struct AdmissionHandler: Sendable {
 
     /// Gathers the namespace labels, claims and classes from memory (and what was fetched), then
     /// asks ``PodMutator``; or names the first object memory does not hold.
-    func step(pod: PodFacts, namespace: String, fetched: FetchedObjects) throws(LookupError) -> Step {
+    func step(pod: AdmittedPod, namespace: String, fetched: FetchedObjects) throws(LookupError) -> Step {
         let labels: [String: String]
         if let known = fetched.namespaces[namespace] {
             labels = known ?? [:]
@@ -188,7 +188,7 @@ public struct AdmissionHandler: Sendable {
 
     // MARK: Answering
 
-    private func complete(_ request: AdmissionRequest, pod: PodFacts, namespace: String, _ mutation: PodMutation) -> Answer {
+    private func complete(_ request: AdmissionRequest, pod: AdmittedPod, namespace: String, _ mutation: PodMutation) -> Answer {
         let result: WebhookResult = mutation.outcome == .patched ? (request.dryRun ? .dryRun : .patched) : .unchanged
         var warnings: [String] = []
         if case .unreadableRequest(let error)? = mutation.capacity {
@@ -210,7 +210,7 @@ public struct AdmissionHandler: Sendable {
         return answer(request, AdmissionResponse(uid: request.uid, patch: mutation.operations, warnings: warnings), result)
     }
 
-    private func degraded(_ request: AdmissionRequest, pod: PodFacts, namespace: String, _ error: LookupError) -> Answer {
+    private func degraded(_ request: AdmissionRequest, pod: AdmittedPod, namespace: String, _ error: LookupError) -> Answer {
         metrics.recordDegraded(error.reason)
         logger.warning("admitted a pod unchanged because of a lookup failure", metadata: [
             "pod": "\(Self.describe(pod, namespace: namespace))", "reason": "\(error.reason.rawValue)", "error": "\(error.message)",
@@ -229,7 +229,7 @@ public struct AdmissionHandler: Sendable {
     }
 
     /// `namespace/name`, or `namespace/generateName*` for pods from templates, which have no name yet.
-    static func describe(_ pod: PodFacts, namespace: String) -> String {
+    static func describe(_ pod: AdmittedPod, namespace: String) -> String {
         if let name = pod.metadata?.name, !name.isEmpty { return "\(namespace)/\(name)" }
         return "\(namespace)/\(pod.metadata?.generateName ?? "")*"
     }

@@ -1,7 +1,7 @@
 public import Kube
 
 /// The parts of an AdmissionReview's `request` the webhook reads. The pod is kept as
-/// ``PodFacts``, taken from the API server's own JSON (never a re-encoded model), so the patch is
+/// ``AdmittedPod``, taken from the API server's own JSON (never a re-encoded model), so the patch is
 /// computed against exactly that document: name, namespace, annotations, the volumes' claim
 /// references, `nodeName` and the first container's resources.
 public struct AdmissionRequest: Sendable {
@@ -23,7 +23,7 @@ public struct AdmissionRequest: Sendable {
     /// The object's name; often empty on CREATE (pods from templates use `generateName`).
     public var name: String?
     /// The facts of `request.object` when it is a JSON object.
-    public var pod: PodFacts?
+    public var pod: AdmittedPod?
     /// The JSON type of `request.object` (`"string"`, `"array"`, ...), nil when it is missing.
     public var objectType: String?
     public var dryRun: Bool
@@ -31,7 +31,7 @@ public struct AdmissionRequest: Sendable {
     /// Reads an AdmissionReview from its bytes, checking everything needed to answer it. The
     /// whole body must be valid JSON; only the members the webhook reads are kept.
     public init(parsing body: some Collection<UInt8>) throws(AdmissionReviewError) {
-        let review: (value: JSONValue, pod: PodFacts?)
+        let review: (value: JSONValue, pod: AdmittedPod?)
         do {
             review = try JSONSubset.admissionReview.read(body)
         } catch {
@@ -42,7 +42,7 @@ public struct AdmissionRequest: Sendable {
 
     /// `pod`: the facts of the object when the reader took them already (its place in `review`
     /// then holds an empty object).
-    private init(review: JSONValue, pod: PodFacts?) throws(AdmissionReviewError) {
+    private init(review: JSONValue, pod: AdmittedPod?) throws(AdmissionReviewError) {
         guard case .object(let review) = review else { throw .notAnObject(review.typeName) }
         guard let apiVersion = review["apiVersion"]?.stringValue, Self.supportedAPIVersions.contains(apiVersion) else {
             throw .unsupportedAPIVersion(review["apiVersion"]?.stringValue ?? review["apiVersion"].map { $0.jsonString })
@@ -64,7 +64,7 @@ public struct AdmissionRequest: Sendable {
         let object = request["object"]
         objectType = object?.typeName
         if case .object? = object {
-            self.pod = pod ?? PodFacts(pod: object ?? .emptyObject)
+            self.pod = pod ?? AdmittedPod(pod: object ?? .emptyObject)
         }
         dryRun = request["dryRun"]?.boolValue ?? false
     }

@@ -14,7 +14,7 @@ indirect enum JSONSubset: Sendable {
     case all
     /// For an object, these members (each by its own subset); any other value whole.
     case object(ObjectMembers)
-    /// A Pod object, read into ``PodFacts`` (handed back beside the tree, where it stands as an
+    /// A Pod object, read into ``AdmittedPod`` (handed back beside the tree, where it stands as an
     /// empty object); any other value whole.
     case pod
 
@@ -35,16 +35,16 @@ indirect enum JSONSubset: Sendable {
 
     /// Reads one document; trailing data other than whitespace is an error. `pod` holds the facts
     /// of the pod a ``pod`` subset met, if any.
-    func read(_ bytes: some Collection<UInt8>) throws(JSONError) -> (value: JSONValue, pod: PodFacts?) {
-        let result: Result<(value: JSONValue, pod: PodFacts?), JSONError> = bytes.withContiguousStorageIfAvailable { buffer in
+    func read(_ bytes: some Collection<UInt8>) throws(JSONError) -> (value: JSONValue, pod: AdmittedPod?) {
+        let result: Result<(value: JSONValue, pod: AdmittedPod?), JSONError> = bytes.withContiguousStorageIfAvailable { buffer in
             read(UnsafeRawBufferPointer(buffer))
         } ?? Array(bytes).withUnsafeBytes { read($0) }
         return try result.get()
     }
 
-    private func read(_ buffer: UnsafeRawBufferPointer) -> Result<(value: JSONValue, pod: PodFacts?), JSONError> {
+    private func read(_ buffer: UnsafeRawBufferPointer) -> Result<(value: JSONValue, pod: AdmittedPod?), JSONError> {
         var scanner = JSONScanner(buffer)
-        var pod: PodFacts?
+        var pod: AdmittedPod?
         do {
             let value = try read(&scanner, depth: 0, pod: &pod)
             try scanner.expectEnd()
@@ -56,11 +56,11 @@ indirect enum JSONSubset: Sendable {
 
     /// Reads the value at the scanner's position; a ``pod`` subset within it is not expected.
     func read(_ scanner: inout JSONScanner, depth: Int) throws(JSONError) -> JSONValue {
-        var pod: PodFacts?
+        var pod: AdmittedPod?
         return try read(&scanner, depth: depth, pod: &pod)
     }
 
-    func read(_ scanner: inout JSONScanner, depth: Int, pod: inout PodFacts?) throws(JSONError) -> JSONValue {
+    func read(_ scanner: inout JSONScanner, depth: Int, pod: inout AdmittedPod?) throws(JSONError) -> JSONValue {
         scanner.skipWhitespace()
         switch self {
         case .all:
@@ -70,7 +70,7 @@ indirect enum JSONSubset: Sendable {
                 pod = nil  // a repeated member: the last one counts
                 return try scanner.readValue(depth: depth)
             }
-            pod = try PodFacts.read(&scanner, depth: depth)
+            pod = try AdmittedPod.read(&scanner, depth: depth)
             return .emptyObject
         case .object(let wanted):
             guard scanner.peek() == UInt8(ascii: "{"), depth < scanner.maxDepth else { return try scanner.readValue(depth: depth) }

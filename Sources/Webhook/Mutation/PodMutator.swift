@@ -16,13 +16,13 @@ public enum PodMutator {
         pod: JSONValue, namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
         storageClasses: StorageClassIndex, keys: CompatibilityKeys
     ) -> PodMutation {
-        mutate(facts: PodFacts(pod: pod), namespaceLabels: namespaceLabels, claims: claims, storageClasses: storageClasses, keys: keys)
+        mutate(facts: AdmittedPod(pod: pod), namespaceLabels: namespaceLabels, claims: claims, storageClasses: storageClasses, keys: keys)
     }
 
     /// ``mutate(pod:namespaceLabels:claims:storageClasses:keys:)`` for a pod already read into
     /// its facts (the webhook reads them straight from the review).
     public static func mutate(
-        facts pod: PodFacts, namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
+        facts pod: AdmittedPod, namespaceLabels: [String: String], claims: [String: PersistentVolumeClaim],
         storageClasses: StorageClassIndex, keys: CompatibilityKeys
     ) -> PodMutation {
         guard namespaceLabels[keys.namespaceLabel] == "true" else { return PodMutation(outcome: .namespaceNotOptedIn) }

@@ -6,13 +6,13 @@ public import Kube
 /// the members that change, so fields Rebound's models do not know can never be lost.
 public struct PodPatchBuilder: Sendable {
     /// What the builder reads of the pod.
-    public let facts: PodFacts
+    public let facts: AdmittedPod
     private var annotationOperations: [JSONPatchOperation] = []
     /// Annotations to add when the pod has no annotation map: one `add` creates the map.
     private var newAnnotations = JSONObject()
     private var resourceOperations: [JSONPatchOperation] = []
 
-    public init(facts: PodFacts) {
+    public init(facts: AdmittedPod) {
         self.facts = facts
     }
 

@@ -3,7 +3,7 @@ public import Kube
 /// The members of a Pod the webhook's decision reads, taken from the API server's JSON as sent:
 /// read once, straight from the review's bytes (``read(_:depth:)``) or from a parsed pod
 /// (``init(pod:)``), so the decision and the patch never walk a JSON tree.
-public struct PodFacts: Sendable, Equatable {
+public struct AdmittedPod: Sendable, Equatable {
     /// `metadata`, when it is an object.
     public struct Metadata: Sendable, Equatable {
         public var name: String?
@@ -87,8 +87,8 @@ public struct PodFacts: Sendable, Equatable {
     /// Reads the pod object at the scanner's position (after whitespace), keeping only the facts
     /// and checking the syntax of everything it skips. Duplicate members: the last one counts,
     /// as when the object is parsed whole.
-    static func read(_ scanner: inout JSONScanner, depth: Int) throws(JSONError) -> PodFacts {
-        var facts = PodFacts()
+    static func read(_ scanner: inout JSONScanner, depth: Int) throws(JSONError) -> AdmittedPod {
+        var facts = AdmittedPod()
         try forEachMember(&scanner, podMembers, depth: depth) { (scanner: inout JSONScanner, member: Int) throws(JSONError) in
             switch member {
             case 0:
@@ -120,7 +120,7 @@ public struct PodFacts: Sendable, Equatable {
         return metadata
     }
 
-    private static func readSpec(_ scanner: inout JSONScanner, depth: Int, into facts: inout PodFacts) throws(JSONError) {
+    private static func readSpec(_ scanner: inout JSONScanner, depth: Int, into facts: inout AdmittedPod) throws(JSONError) {
         facts.claims = []
         facts.nodeName = nil
         facts.firstContainer = nil

@@ -4,7 +4,7 @@ import Kube
 /// What the extender needs to know about a pod: who it is, whether it requests the routing
 /// resource, the requests annotation, and the claims it mounts. Read from a request's Pod by a
 /// scanner (no full decode), or from a Pod object of the cache.
-struct PodFacts: Sendable, Hashable {
+struct PlacementPod: Sendable, Hashable {
     var name: String
     var namespace: String
     var uid: String?
@@ -24,17 +24,17 @@ struct PodFacts: Sendable, Hashable {
     var ref: ExtenderState.PodRef { .init(key: ledgerKey, uid: uid) }
 }
 
-extension PodFacts {
+extension PlacementPod {
     init(pod: Pod, keys: CompatibilityKeys) {
         self.init(
             name: pod.name, namespace: pod.metadata.namespace ?? "", uid: pod.metadata.uid, routed: pod.requestsResource(keys.routingResource),
             requestsAnnotation: pod.metadata.annotations?[keys.requestsAnnotation], claimNames: pod.claimNames, nodeName: pod.nodeName,
-            isTerminal: pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed")
+            isTerminal: pod.isTerminal)
     }
 
     /// Reads a `v1.Pod` from `scanner`, building only the facts above and skipping the rest.
-    static func read(_ scanner: inout JSONScanner, keys: CompatibilityKeys) throws(JSONError) -> PodFacts {
-        var facts = PodFacts(name: "", namespace: "", uid: nil, routed: false, requestsAnnotation: nil, claimNames: [], nodeName: nil)
+    static func read(_ scanner: inout JSONScanner, keys: CompatibilityKeys) throws(JSONError) -> PlacementPod {
+        var facts = PlacementPod(name: "", namespace: "", uid: nil, routed: false, requestsAnnotation: nil, claimNames: [], nodeName: nil)
         let annotation = Array(keys.requestsAnnotation.utf8)
         let resource = Array(keys.routingResource.utf8)
         var volumes: [(name: String, claim: String?, ephemeral: Bool)] = []
@@ -104,7 +104,7 @@ extension PodFacts {
                 try s.forEachMemberUnlessNull { (s: inout JSONScanner, key: JSONKey) throws(JSONError) in
                     if s.key(key, is: "phase") {
                         let phase = try s.readOptionalString()
-                        facts.isTerminal = phase == "Succeeded" || phase == "Failed"
+                        facts.isTerminal = PodRules.isTerminal(phase: phase)
                     } else {
                         try s.skipValue()
                     }
@@ -116,7 +116,7 @@ extension PodFacts {
         // The same rule as Pod.claimNames, applied once the pod's name is known.
         facts.claimNames = volumes.compactMap { volume in
             if let claim = volume.claim { return claim }
-            return volume.ephemeral ? "\(facts.name)-\(volume.name)" : nil
+            return volume.ephemeral ? PodRules.ephemeralClaimName(pod: facts.name, volume: volume.name) : nil
         }
         return facts
     }
