@@ -2,13 +2,14 @@
 #   docker build -t rebound:0.1.0 .
 FROM swift:6.3-bookworm AS build
 WORKDIR /src
-# Dependencies first, so editing sources does not refetch them.
-COPY Package.swift ./
-RUN swift package resolve
+# Dependencies first, so editing sources does not refetch them; exactly the versions pinned in
+# Package.resolved (the build fails rather than resolve anything newer).
+COPY Package.swift Package.resolved ./
+RUN swift package --force-resolved-versions resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY Benchmarks ./Benchmarks
-RUN swift build -c release --product rebound --static-swift-stdlib \
+RUN swift build -c release --product rebound --static-swift-stdlib --force-resolved-versions \
  && mkdir /out && cp "$(swift build -c release --show-bin-path)/rebound" /out/rebound
 
 FROM debian:bookworm-slim
