@@ -82,8 +82,10 @@ extension SchedulerExtender {
         while !Task.isCancelled {
             do {
                 await syncShared(try await shared.load())
+                startupProblem.withLock { $0 = nil }
                 return true
             } catch {
+                startupProblem.withLock { $0 = "cannot read the shared reservation ledger \(shared.location): \(error)" }
                 logger.warning("cannot read the shared reservation ledger; the extender stays unready until it can", metadata: [
                     "configmap": "\(shared.location)", "error": "\(error)", "retryIn": "\(delay)",
                 ])

@@ -3,6 +3,7 @@ public import Kube
 public import Logging
 import Foundation
 public import NIOCore
+import Synchronization
 
 /// kube-scheduler's extender for Rebound: `filter` keeps the healthy nodes with room in the
 /// pod's volume groups, `prioritize` scores them `spreadout` or `binpack`, `bind` records the
@@ -28,6 +29,8 @@ public final class SchedulerExtender: Sendable {
     let reader: CapacityKeyReader
     /// The reservations shared with other replicas, when configured.
     let shared: SharedLedger?
+    /// Why the extender is not ready yet, when it is something other than waiting for the caches.
+    let startupProblem = Mutex<String?>(nil)
     let allocator = ByteBufferAllocator()
 
     /// - Parameters:
@@ -49,6 +52,15 @@ public final class SchedulerExtender: Sendable {
     /// True once the caches have synced and the extender's state was built from them.
     public var isReady: Bool {
         get async { await state.isReady }
+    }
+
+    /// Why the extender is not ready (nil when it is): waiting for the caches, or the shared
+    /// reservation ledger cannot be read.
+    public var readinessProblem: String? {
+        get async {
+            guard await !state.isReady else { return nil }
+            return startupProblem.withLock { $0 } ?? "waiting for the caches to sync"
+        }
     }
 
     /// Returns once the extender is ready (see ``isReady``).

@@ -37,13 +37,45 @@ public actor LeaderElector {
     /// `renewDeadline`. Read without the actor, before every write the controller makes.
     private let validUntil = Mutex<ContinuousClock.Instant?>(nil)
 
-    /// - Parameter client: give the elector a client of its own (its own connection pool and
-    ///   rate limiter), so no burst of other requests delays a renewal.
-    public init(client: KubeClient, settings: Settings, logger: Logger = Logger(label: "rebound.leader"), metrics: FailoverMetrics = FailoverMetrics()) {
+    /// Told what stops this replica from taking part in the election (the Lease's namespace is
+    /// missing, RBAC forbids the Lease…), and nil once it takes part again.
+    private let onProblem: @Sendable (String?) -> Void
+    private var problem: String?
+
+    /// - Parameters:
+    ///   - client: give the elector a client of its own (its own connection pool and rate
+    ///     limiter), so no burst of other requests delays a renewal.
+    ///   - onProblem: called when a problem that keeps this replica out of the election starts,
+    ///     changes or ends (nil).
+    public init(
+        client: KubeClient, settings: Settings, logger: Logger = Logger(label: "rebound.leader"), metrics: FailoverMetrics = FailoverMetrics(),
+        onProblem: @escaping @Sendable (String?) -> Void = { _ in }
+    ) {
         self.client = client
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
+        self.onProblem = onProblem
+    }
+
+    /// Records (and logs once, as a warning) a problem that keeps this replica out of the
+    /// election; a conflict with another replica is no problem, only a lost race.
+    private func noteProblem(_ error: (any Error)?, doing what: String) {
+        let message: String?
+        if let error {
+            if let apiError = error as? KubeAPIError, apiError.isConflict || apiError.isAlreadyExists { return }
+            message = "cannot \(what) the Lease \(settings.namespace)/\(settings.name): \(error)"
+        } else {
+            message = nil
+        }
+        guard message != problem else { return }
+        problem = message
+        if let message {
+            logger.warning("failover cannot take part in leader election", metadata: ["problem": "\(message)"])
+        } else {
+            logger.info("failover takes part in leader election again", metadata: ["lease": "\(settings.namespace)/\(settings.name)"])
+        }
+        onProblem(message)
     }
 
     /// Whether this replica holds the lease right now.
@@ -154,15 +186,18 @@ public actor LeaderElector {
             do {
                 let created = try await client.create(lease)
                 observe(created.spec)
+                noteProblem(nil, doing: "create")
                 return true
             } catch {
                 logger.debug("could not create the lease", metadata: ["error": "\(error)"])
+                noteProblem(error, doing: "create")
                 return false
             }
         } catch {
-            logger.warning("could not read the lease", metadata: ["error": "\(error)"])
+            noteProblem(error, doing: "read")
             return false
         }
+        noteProblem(nil, doing: "read")
         observe(existing.spec)
         let holder = existing.spec?.holderIdentity ?? ""
         // The lease names this identity but carries a renewal this replica did not write: another
@@ -201,6 +236,7 @@ public actor LeaderElector {
             return true
         } catch {
             logger.debug("could not update the lease", metadata: ["error": "\(error)"])
+            noteProblem(error, doing: "update")
             return false
         }
     }

@@ -154,7 +154,7 @@ struct ServeExtenderTests {
         try await withSim { _, client in
             let config = try ConfigLoader.load(file: nil, environment: [:], overrides: ["extender.enabled=false"])
             let caches = ClusterCaches(client: client)
-            #expect(ExtenderWiring.services(config: config, caches: caches, client: client, registry: PrometheusCollectorRegistry(), logger: Logger(label: "test")).isEmpty)
+            #expect(ExtenderWiring.server(config: config, caches: caches, client: client, registry: PrometheusCollectorRegistry(), logger: Logger(label: "test")) == nil)
         }
     }
 }

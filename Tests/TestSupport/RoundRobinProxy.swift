@@ -71,3 +71,13 @@ public final class RoundRobinProxy: Sendable {
         case noBackend(String)
     }
 }
+
+/// GETs `url` and returns the status code and body (any status; nil on a connection error).
+public func httpGet(_ url: String) async -> (status: Int, body: String)? {
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    defer { Task { try? await client.shutdown() } }
+    guard let response = try? await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10)),
+        let body = try? await response.body.collect(upTo: 1024 * 1024)
+    else { return nil }
+    return (Int(response.status.code), String(buffer: body))
+}

@@ -35,15 +35,8 @@ extension ExtenderSettings {
     }
 }
 
-/// Builds the scheduler extender's service for `rebound serve` (none when `extender.enabled` is false).
+/// Builds the scheduler extender's server for `rebound serve` (none when `extender.enabled` is false).
 enum ExtenderWiring {
-    static func services(
-        config: ResolvedConfig, caches: ClusterCaches, client: KubeClient, registry: PrometheusCollectorRegistry, logger: Logger
-    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        guard let server = server(config: config, caches: caches, client: client, registry: registry, logger: logger) else { return [] }
-        return [.init(service: server)]
-    }
-
     /// The extender's server, or nil when `extender.enabled` is false.
     static func server(
         config: ResolvedConfig, caches: ClusterCaches, client: KubeClient, registry: PrometheusCollectorRegistry, logger: Logger,

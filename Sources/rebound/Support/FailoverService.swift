@@ -15,6 +15,8 @@ struct FailoverService: Service {
     let caches: ClusterCaches
     let settings: FailoverSettings
     let election: LeaderElector.Settings?
+    /// Where a problem that keeps failover from working is reported (`/readyz`).
+    var problem = ProblemBox()
     let logger: Logger
 
     func run() async throws {
@@ -22,7 +24,8 @@ struct FailoverService: Service {
         let identity = election?.identity ?? "rebound"
         let task: Task<Void, Never>
         if let election, !settings.dryRun {
-            let elector = LeaderElector(client: leaseClient ?? client, settings: election, logger: logger)
+            let problem = self.problem
+            let elector = LeaderElector(client: leaseClient ?? client, settings: election, logger: logger) { problem.set($0) }
             task = Task {
                 await elector.run {
                     // Every write checks that this term is still valid: a leader whose renewals

@@ -16,11 +16,8 @@ struct ReboundRuntime {
         let clientConfiguration = try makeClientConfiguration(config)
         let client = try KubeClient(clientConfiguration, logger: logger)
         let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), logger: logger)
-        let health = HealthEndpoint.listener(config: config, registry: registry, ready: { await caches.hasSynced }, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: CacheService(caches: caches, logger: logger)),
-            .init(service: health),
-        ]
+        var checks = [PartCheck(name: "caches", gatesReadiness: true) { await caches.hasSynced ? nil : "not synced yet" }]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: CacheService(caches: caches, logger: logger))]
         var extraClients: [KubeClient] = []
         if config.bool("failover.enabled") {
             var eventConfiguration = clientConfiguration
@@ -40,13 +37,20 @@ struct ReboundRuntime {
                 extraClients.append(client)
                 leaseClient = client
             }
+            let failoverProblem = ProblemBox()
+            checks.append(PartCheck(name: "failover", gatesReadiness: false) { failoverProblem.current })
             services.append(.init(service: FailoverService(
                 client: client, eventClient: eventClient, leaseClient: leaseClient, caches: caches, settings: config.failoverSettings,
-                election: leaseClient != nil ? config.leaderSettings : nil, logger: Logger(label: "rebound.failover"))))
+                election: leaseClient != nil ? config.leaderSettings : nil, problem: failoverProblem, logger: Logger(label: "rebound.failover"))))
         }
         // With webhook.enabled=false the service only waits for shutdown.
         services.append(.init(service: WebhookService(config: config, caches: caches, client: client, logger: logger)))
-        services += ExtenderWiring.services(config: config, caches: caches, client: client, registry: registry, logger: logger)
+        if let extender = ExtenderWiring.server(config: config, caches: caches, client: client, registry: registry, logger: logger) {
+            let wired = extender.extender
+            checks.append(PartCheck(name: "extender", gatesReadiness: true) { await wired.readinessProblem })
+            services.append(.init(service: extender))
+        }
+        services.insert(.init(service: HealthEndpoint.listener(config: config, registry: registry, checks: checks, logger: logger)), at: 1)
         return ReboundRuntime(client: client, caches: caches, services: services, extraClients: extraClients)
     }
 
