@@ -53,6 +53,9 @@ public final class SimAPI: Sendable {
         if request.body.count > maxBodyBytes {
             return Self.error(.tooLarge("the request body is \(request.body.count) bytes, more than the limit of \(maxBodyBytes)"))
         }
+        if request.path == Self.accessReviewPath {
+            return await reviewAccess(request)
+        }
         guard let route = route(request.path) else {
             return Self.error(.make(404, .notFound, "the server could not find the requested resource"))
         }
@@ -317,14 +320,51 @@ public final class SimAPI: Sendable {
     }
 }
 
-/// Bearer tokens the simulated server accepts; none configured means no authentication.
+extension SimAPI {
+    static let accessReviewPath = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+    /// `POST …/selfsubjectaccessreviews` (what `kubectl auth can-i` sends): may the caller do
+    /// `spec.resourceAttributes`? Answered from ``SimAuth``: an authenticated caller may do
+    /// anything but what a test denied it.
+    func reviewAccess(_ request: SimRequest) async -> SimResponse {
+        guard request.method == "POST" else { return Self.error(.methodNotAllowed("\(request.method) is not supported on selfsubjectaccessreviews; use POST")) }
+        guard var review = try? JSONValue(parsing: request.body), let attributes = review["spec"]?["resourceAttributes"] else {
+            return Self.error(.invalid(ResourceType(group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview", plural: "selfsubjectaccessreviews", namespaced: false),
+                                       name: "", "spec.resourceAttributes is required", field: "spec.resourceAttributes"))
+        }
+        var resource = attributes["resource"]?.stringValue ?? ""
+        if let subresource = attributes["subresource"]?.stringValue, !subresource.isEmpty { resource += "/\(subresource)" }
+        let denied = await auth.denies(request.header("authorization"), verb: attributes["verb"]?.stringValue ?? "", group: attributes["group"]?.stringValue ?? "", resource: resource)
+        review["status"] = denied ? ["allowed": false, "denied": true, "reason": "denied by the test's rules"] : ["allowed": true, "reason": "ClusterSim allows authenticated callers"]
+        review["apiVersion"] = "authorization.k8s.io/v1"
+        review["kind"] = "SelfSubjectAccessReview"
+        return .json(201, review)
+    }
+}
+
+/// Bearer tokens the simulated server accepts; none configured means no authentication. Tests
+/// can deny verbs on resources (to a token, or to every caller) for access reviews.
 public actor SimAuth {
     private var tokens: Set<String>?
+    /// Denied `verb group/resource` per token ("" for every caller).
+    private var denials: [String: Set<String>] = [:]
 
     public init(tokens: Set<String>? = nil) { self.tokens = tokens }
 
     /// Replaces the accepted tokens (nil turns authentication off), e.g. to rotate a token in a test.
     public func setTokens(_ tokens: Set<String>?) { self.tokens = tokens }
+
+    /// Denies `verb` on `group`/`resource` (`pods`, `pods/binding`…) to `token`, or to every
+    /// caller when nil. Only access reviews consult denials; requests themselves are not checked.
+    public func deny(verb: String, group: String = "", resource: String, token: String? = nil) {
+        denials[token ?? "", default: []].insert("\(verb) \(group)/\(resource)")
+    }
+
+    func denies(_ authorization: String?, verb: String, group: String, resource: String) -> Bool {
+        let key = "\(verb) \(group)/\(resource)"
+        let token = authorization.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        return denials[""]?.contains(key) == true || denials[token]?.contains(key) == true
+    }
 
     func allows(_ authorization: String?) -> Bool {
         guard let tokens else { return true }

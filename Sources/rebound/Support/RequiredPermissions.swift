@@ -33,4 +33,41 @@ enum RequiredPermissions {
         Rule(group: "", resource: "configmaps", verbs: ["get", "list", "watch", "update"], resourceNames: ["rebound-reservations"]),
         Rule(group: "", resource: "configmaps", verbs: ["create"]),
     ]
+
+    /// One verb on one resource that a part needs, as `rebound check` asks the API about it.
+    struct Check: Hashable {
+        var part: String
+        var verb: String
+        var group: String
+        var resource: String
+        var namespace: String?
+        var name: String?
+    }
+
+    /// Every verb of every rule, with the part that needs it; the names and namespace of the own
+    /// namespace's rules come from the configuration (`leaderElection.*`, `extender.sharedLedger.*`).
+    static func checks(leaseNamespace: String, leaseName: String, ledgerNamespace: String, ledgerName: String) -> [Check] {
+        var checks: [Check] = []
+        for rule in cluster {
+            for verb in rule.verbs.sorted() {
+                checks.append(Check(part: part(resource: rule.resource, verb: verb), verb: verb, group: rule.group, resource: rule.resource))
+            }
+        }
+        for rule in ownNamespace {
+            let lease = rule.resource == "leases"
+            for verb in rule.verbs.sorted() {
+                checks.append(Check(
+                    part: lease ? "leader election" : "extender (shared ledger)", verb: verb, group: rule.group, resource: rule.resource,
+                    namespace: lease ? leaseNamespace : ledgerNamespace, name: rule.resourceNames.isEmpty ? nil : (lease ? leaseName : ledgerName)))
+            }
+        }
+        return checks
+    }
+
+    /// The part that needs `verb` on a cluster-wide resource.
+    static func part(resource: String, verb: String) -> String {
+        if ["get", "list", "watch"].contains(verb), resource != "statefulsets" { return "caches" }
+        if resource == "pods/binding" { return "extender" }
+        return "failover"
+    }
 }
