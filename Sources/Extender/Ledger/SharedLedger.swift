@@ -97,64 +97,61 @@ actor SharedLedger {
     /// written over — lets it through. Retries with the newer version on a conflict. Returns the
     /// verdict `admit` gave last.
     func commit(_ reservation: SharedReservation, admit: @Sendable ([SharedReservation]) async -> PlacementVerdict) async throws -> PlacementVerdict {
-        await beginWrite()
-        defer { endWrite() }
-        let attempts = 8
-        for _ in 0..<attempts {
-            guard var base = current else { throw Failure.notLoaded }
-            let verdict = await admit(reservations(in: base))
-            guard verdict.fits else { return verdict }
-            var data = base.data ?? [:]
+        try await write(.commit) { data in
+            let verdict = await admit(reservations(in: data))
+            guard verdict.fits else { return (nil, verdict) }
             if data[reservation.uid] == nil, data.count >= capacity { throw Failure.full(data.count) }
-            data[reservation.uid] = reservation.encoded()
-            base.data = data
-            do {
-                current = try await client.update(base)
-                metrics.sharedLedgerWrite(.commit, .ok)
-                return verdict
-            } catch let error as KubeAPIError where error.isConflict {
-                metrics.sharedLedgerWrite(.commit, .conflict)
-                try await load()
-            } catch {
-                metrics.sharedLedgerWrite(.commit, .error)
-                throw error
-            }
+            var changed = data
+            changed[reservation.uid] = reservation.encoded()
+            return (changed, verdict)
         }
-        throw Failure.contended(attempts)
     }
 
     /// Removes the reservations of the given pods (uid) where they are still on the given node.
     /// Returns the reservations left.
     @discardableResult
     func remove(_ released: [(uid: String, node: String)]) async throws -> [SharedReservation] {
-        await beginWrite()
-        defer { endWrite() }
-        for _ in 0..<8 {
-            guard var base = current else { throw Failure.notLoaded }
-            var data = base.data ?? [:]
-            var removed = 0
+        try await write(.remove) { data in
+            var changed = data
             for (uid, node) in released {
-                guard let value = data[uid] else { continue }
+                guard let value = changed[uid] else { continue }
                 // A reservation that cannot be read is removed too: nothing counts it.
                 if let reservation = SharedReservation(key: uid, value: value), reservation.node != node { continue }
-                data[uid] = nil
-                removed += 1
+                changed[uid] = nil
             }
-            guard removed > 0 else { return reservations(in: base) }
+            return (changed.count == data.count ? nil : changed, ())
+        }
+        return reservations
+    }
+
+    /// One write, serialised with this replica's others: `change` gets the data of the version
+    /// held and returns what to write (nil: nothing) and the caller's result; the write carries
+    /// that version as a precondition, and a conflict (another replica wrote first) reads the
+    /// ConfigMap again and calls `change` again.
+    private func write<Result>(
+        _ operation: ExtenderMetrics.LedgerOperation, change: ([String: String]) async throws -> (data: [String: String]?, result: Result)
+    ) async throws -> Result {
+        await beginWrite()
+        defer { endWrite() }
+        let attempts = 8
+        for _ in 0..<attempts {
+            guard var base = current else { throw Failure.notLoaded }
+            let (data, result) = try await change(base.data ?? [:])
+            guard let data else { return result }
             base.data = data
             do {
                 current = try await client.update(base)
-                metrics.sharedLedgerWrite(.remove, .ok)
-                return reservations(in: current ?? base)
+                metrics.sharedLedgerWrite(operation, .ok)
+                return result
             } catch let error as KubeAPIError where error.isConflict {
-                metrics.sharedLedgerWrite(.remove, .conflict)
+                metrics.sharedLedgerWrite(operation, .conflict)
                 try await load()
             } catch {
-                metrics.sharedLedgerWrite(.remove, .error)
+                metrics.sharedLedgerWrite(operation, .error)
                 throw error
             }
         }
-        throw Failure.contended(8)
+        throw Failure.contended(attempts)
     }
 
     private func beginWrite() async {
@@ -169,9 +166,11 @@ actor SharedLedger {
 
     // MARK: Helpers
 
-    private func reservations(in configMap: ConfigMap) -> [SharedReservation] {
+    private func reservations(in configMap: ConfigMap) -> [SharedReservation] { reservations(in: configMap.data ?? [:]) }
+
+    private func reservations(in data: [String: String]) -> [SharedReservation] {
         var result: [SharedReservation] = []
-        for (key, value) in configMap.data ?? [:] {
+        for (key, value) in data {
             if let reservation = SharedReservation(key: key, value: value) {
                 result.append(reservation)
             } else if unreadableKeys.count < 1000, unreadableKeys.insert(key).inserted {
