@@ -66,4 +66,24 @@ struct CheckCommandTests {
             }
         }
     }
+
+    @Test("rebound serve asks the same questions at start and warns about each permission denied, naming the part")
+    func serveWarns() async throws {
+        try await withSim { sim, client in
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: "rebound-system")))
+            await sim.auth.deny(verb: "create", resource: "pods/binding")
+            try await withTemporaryDirectory { directory in
+                let kubeconfig = directory + "/kubeconfig"
+                try await sim.server.kubeconfig(token: nil, caPEM: nil).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+                let serve = try ChildProcess(ReboundBinary.path, [
+                    "serve", "--kubeconfig", kubeconfig, "--set", "webhook.enabled=false", "--set", "extender.address=127.0.0.1",
+                    "--set", "extender.port=\(try freePort())", "--set", "health.address=127.0.0.1", "--set", "health.port=\(try freePort())",
+                ])
+                let warning = await serve.waitForLine { $0.contains("missing permission") }
+                #expect(warning?.contains("pods/binding") == true && warning?.contains("extender") == true, "\(serve.printed.suffix(20))")
+                #expect(serve.printed.filter { $0.contains("missing permission") }.count == 1, "only the denied one: \(serve.printed)")
+                await serve.stop()
+            }
+        }
+    }
 }

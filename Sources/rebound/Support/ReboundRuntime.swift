@@ -17,7 +17,10 @@ struct ReboundRuntime {
         let client = try KubeClient(clientConfiguration, logger: logger)
         let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), logger: logger)
         var checks = [PartCheck(name: "caches", gatesReadiness: true) { await caches.hasSynced ? nil : "not synced yet" }]
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: CacheService(caches: caches, logger: logger))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: CacheService(caches: caches, logger: logger)),
+            .init(service: PermissionWarnings(client: client, checks: RequiredPermissions.checks(config: config), logger: logger)),
+        ]
         var extraClients: [KubeClient] = []
         if config.bool("failover.enabled") {
             var eventConfiguration = clientConfiguration

@@ -1,3 +1,5 @@
+import ReboundConfig
+
 /// The API permissions Rebound's parts use — the source of truth for the RBAC in
 /// `deploy/base/rbac.yaml` (a test keeps them equal).
 enum RequiredPermissions {
@@ -62,6 +64,13 @@ enum RequiredPermissions {
             }
         }
         return checks
+    }
+
+    /// ``checks(leaseNamespace:leaseName:ledgerNamespace:ledgerName:)`` with the configured names.
+    static func checks(config: ResolvedConfig) -> [Check] {
+        checks(
+            leaseNamespace: config.string("leaderElection.namespace"), leaseName: config.string("leaderElection.leaseName"),
+            ledgerNamespace: config.string("extender.sharedLedger.namespace"), ledgerName: config.string("extender.sharedLedger.name"))
     }
 
     /// The part that needs `verb` on a cluster-wide resource.

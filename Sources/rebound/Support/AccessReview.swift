@@ -1,0 +1,79 @@
+import Foundation
+import Kube
+
+/// Asking the API server what Rebound's credentials may do: `rebound check` prints it, `rebound
+/// serve` warns at start about what is missing.
+enum AccessReview {
+    /// One request, cut off after `limit`: an API server that cannot be reached is one clear
+    /// error, not minutes of retries.
+    static func probe(_ client: KubeClient, within limit: Duration) async throws {
+        let server = client.configuration.server
+        let outcome: Result<Void, any Error>? = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do {
+                    _ = try await client.send(.GET, "/version")
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success: return
+        case .failure(let error): throw CLIError("cannot reach the API server at \(server): \(error)")
+        case nil: throw CLIError("cannot reach the API server at \(server): no answer within \(limit) (is the address right, and is the server up?)")
+        }
+    }
+
+    /// Asks the API server whether these credentials may do `check` (a SelfSubjectAccessReview);
+    /// nil when it could not say.
+    static func canI(_ client: KubeClient, _ check: RequiredPermissions.Check) async -> Bool? {
+        let parts = check.resource.split(separator: "/", maxSplits: 1).map(String.init)
+        var attributes: JSONObject = ["verb": .string(check.verb), "group": .string(check.group), "resource": .string(parts[0])]
+        if parts.count > 1 { attributes["subresource"] = .string(parts[1]) }
+        if let namespace = check.namespace { attributes["namespace"] = .string(namespace) }
+        if let name = check.name { attributes["name"] = .string(name) }
+        let review: JSONValue = [
+            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": ["resourceAttributes": .object(attributes)],
+        ]
+        guard let response = try? await client.send(.POST, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review.serialized()),
+            let answer = try? JSONValue(parsing: response.bytes)
+        else { return nil }
+        return answer["status"]?["allowed"]?.boolValue ?? false
+    }
+
+    static func resourceName(_ check: RequiredPermissions.Check) -> String {
+        var text = check.group.isEmpty ? check.resource : "\(check.resource).\(check.group)"
+        if let name = check.name { text += " \(name)" }
+        if let namespace = check.namespace { text += " (in \(namespace))" }
+        return text
+    }
+
+    /// The permissions as a table for people.
+    static func table(_ access: [(check: RequiredPermissions.Check, allowed: Bool?)]) -> String {
+        let rows = access.map { item in
+            [item.allowed == true ? "allowed" : item.allowed == false ? "DENIED" : "unknown", item.check.verb, resourceName(item.check), item.check.part]
+        }
+        let header = ["ACCESS", "VERB", "RESOURCE", "NEEDED BY"]
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// Asks about every check, in order.
+    static func review(_ client: KubeClient, _ checks: [RequiredPermissions.Check]) async -> [(check: RequiredPermissions.Check, allowed: Bool?)] {
+        var access: [(check: RequiredPermissions.Check, allowed: Bool?)] = []
+        for check in checks { access.append((check, await canI(client, check))) }
+        return access
+    }
+}
