@@ -77,7 +77,7 @@ public final class SchedulerExtender: Sendable {
         let started = ContinuousClock.now
         let arguments: ExtenderArguments
         do {
-            arguments = try body.withUnsafeReadableBytes { raw throws(ExtenderRequestError) in try ExtenderArguments.parse(raw, reader: reader) }
+            arguments = try parseArguments(body)
         } catch {
             return rejected(.filter, error, started: started) { message in ExtenderResultWriter.filterError(message, allocator: allocator) }
         }
@@ -140,7 +140,7 @@ public final class SchedulerExtender: Sendable {
         let started = ContinuousClock.now
         let arguments: ExtenderArguments
         do {
-            arguments = try body.withUnsafeReadableBytes { raw throws(ExtenderRequestError) in try ExtenderArguments.parse(raw, reader: reader) }
+            arguments = try parseArguments(body)
         } catch {
             // HostPriorityList has no Error field: every problem is an HTTP error.
             var error = error
@@ -265,6 +265,11 @@ public final class SchedulerExtender: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Reads an `ExtenderArgs` body (filter's and prioritize's).
+    func parseArguments(_ body: ByteBuffer) throws(ExtenderRequestError) -> ExtenderArguments {
+        try body.withUnsafeReadableBytes { raw throws(ExtenderRequestError) in try ExtenderArguments.parse(raw, reader: reader) }
+    }
 
     /// What the pod needs (see ``PodDemand``) and what the caches say about its claims.
     func demand(of pod: PlacementPod) async -> (StorageDemand, PodVolumes) {

@@ -97,22 +97,22 @@ public enum JSONPatch {
             let pointer = try JSONPointer(parsing: operation.path)
             switch operation.op {
             case .add:
-                try insert(operation.value ?? .null, at: pointer.tokens[...], in: &result, path: operation.path)
+                try put(operation.value ?? .null, at: pointer.tokens[...], in: &result, path: operation.path, replacing: false)
             case .remove:
                 _ = try remove(at: pointer.tokens[...], in: &result, path: operation.path)
             case .replace:
-                try replace(operation.value ?? .null, at: pointer.tokens[...], in: &result, path: operation.path)
+                try put(operation.value ?? .null, at: pointer.tokens[...], in: &result, path: operation.path, replacing: true)
             case .move:
                 let from = try JSONPointer(parsing: operation.from ?? "")
                 if pointer.tokens.starts(with: from.tokens) && pointer.tokens.count > from.tokens.count {
                     throw .invalidOperation("cannot move \(from) into its own child \(pointer)")
                 }
                 let value = try remove(at: from.tokens[...], in: &result, path: from.description)
-                try insert(value, at: pointer.tokens[...], in: &result, path: operation.path)
+                try put(value, at: pointer.tokens[...], in: &result, path: operation.path, replacing: false)
             case .copy:
                 let from = try JSONPointer(parsing: operation.from ?? "")
                 guard let value = result.value(at: from) else { throw .pathNotFound(from.description) }
-                try insert(value, at: pointer.tokens[...], in: &result, path: operation.path)
+                try put(value, at: pointer.tokens[...], in: &result, path: operation.path, replacing: false)
             case .test:
                 guard let actual = result.value(at: pointer) else { throw .pathNotFound(operation.path) }
                 guard actual.numericallyEquals(operation.value ?? .null) else { throw .testFailed(operation.path) }
@@ -167,8 +167,10 @@ public enum JSONPatch {
         }
     }
 
-    /// RFC 6902 `add`: sets an object member, or inserts into an array (`-` appends).
-    private static func insert(_ value: JSONValue, at tokens: ArraySlice<String>, in document: inout JSONValue, path: String) throws(JSONPatchError) {
+    /// RFC 6902 `add` (`replacing` false): sets an object member, or inserts into an array (`-`
+    /// appends). `replace` (`replacing` true): replaces an existing value in place (an object
+    /// member keeps its position; a missing one is an error).
+    private static func put(_ value: JSONValue, at tokens: ArraySlice<String>, in document: inout JSONValue, path: String, replacing: Bool) throws(JSONPatchError) {
         guard !tokens.isEmpty else {
             document = value
             return
@@ -176,35 +178,16 @@ public enum JSONPatch {
         try withParent(of: tokens, in: &document, path: path) { (container: inout Container, token: String) throws(JSONPatchError) in
             switch container {
             case .object(var members):
+                if replacing, members[token] == nil { throw .pathNotFound(path) }
                 members[token] = value
                 container = .object(members)
             case .array(var items):
-                if token == "-" {
+                if !replacing, token == "-" {
                     items.append(value)
                 } else {
-                    guard let position = arrayIndex(token), position <= items.count else { throw .pathNotFound(path) }
-                    items.insert(value, at: position)
+                    guard let position = arrayIndex(token), replacing ? position < items.count : position <= items.count else { throw .pathNotFound(path) }
+                    if replacing { items[position] = value } else { items.insert(value, at: position) }
                 }
-                container = .array(items)
-            }
-        }
-    }
-
-    /// Replaces an existing value in place (an object member keeps its position).
-    private static func replace(_ value: JSONValue, at tokens: ArraySlice<String>, in document: inout JSONValue, path: String) throws(JSONPatchError) {
-        guard !tokens.isEmpty else {
-            document = value
-            return
-        }
-        try withParent(of: tokens, in: &document, path: path) { (container: inout Container, token: String) throws(JSONPatchError) in
-            switch container {
-            case .object(var members):
-                guard members[token] != nil else { throw .pathNotFound(path) }
-                members[token] = value
-                container = .object(members)
-            case .array(var items):
-                guard let position = arrayIndex(token), position < items.count else { throw .pathNotFound(path) }
-                items[position] = value
                 container = .array(items)
             }
         }
