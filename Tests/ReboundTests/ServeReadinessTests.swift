@@ -53,3 +53,25 @@ struct ServeReadinessTests {
         }
     }
 }
+
+@Suite("rebound serve exits non-zero on a fatal error", .timeLimit(.minutes(1)))
+struct ServeFatalExitTests {
+    @Test("a port already in use stops serve with exit status 1 and says which port")
+    func portInUse() async throws {
+        try await withSim { sim, _ in
+            try await withTemporaryDirectory { directory in
+                let kubeconfig = directory + "/kubeconfig"
+                try await sim.server.kubeconfig(token: nil, caPEM: nil).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+                // The simulated API server's own port is taken.
+                let taken = await sim.server.port
+                let result = try await runCommand(ReboundBinary.path, [
+                    "serve", "--kubeconfig", kubeconfig, "--set", "webhook.enabled=false", "--set", "failover.enabled=false",
+                    "--set", "extender.address=127.0.0.1", "--set", "extender.port=\(taken)",
+                    "--set", "health.address=127.0.0.1", "--set", "health.port=\(try freePort())",
+                ])
+                #expect(result.status == 1, "\(result.output.suffix(600))")
+                #expect(result.output.contains("\(taken)"), "\(result.output.suffix(600))")
+            }
+        }
+    }
+}
