@@ -250,12 +250,11 @@ public final class SchedulerExtender: Sendable {
         guard let shared else { return await state.admitBinding(pod: ref, on: node, requests: requests, pins: pins, now: .now) }
         guard let uid, SharedReservation.isValidKey(uid) else { throw SharedLedger.Failure.unusableUID }
         let reservation = SharedReservation(pod: ref.key, uid: uid, node: node, gib: requests.gibByGroup, reservedAt: Date())
-        let verdict = try await shared.commit(reservation) { reservations in
+        // The written reservation reaches this replica's ledger view through the ConfigMap's watch.
+        return try await shared.commit(reservation) { reservations in
             await self.syncShared(reservations)
             return await self.state.admitBinding(pod: ref, on: node, requests: requests, pins: pins, now: .now)
         }
-        await syncShared(await shared.reservations)
-        return verdict
     }
 
     private func refusedBinding(_ arguments: ExtenderBindingArguments, _ message: String, started: ContinuousClock.Instant) -> Answer {

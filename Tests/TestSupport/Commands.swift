@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,19 +28,11 @@ public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async 
 
 /// The first element of `stream` that satisfies `predicate`, or nil when the time is up first.
 public func first<T: Sendable>(_ stream: AsyncStream<T>, within timeout: Duration = .seconds(15), where predicate: @escaping @Sendable (T) -> Bool) async -> T? {
-    await withTaskGroup(of: T?.self) { group in
-        group.addTask {
-            for await element in stream where predicate(element) { return element }
-            return nil
-        }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        let result = await group.next() ?? nil
-        group.cancelAll()
-        return result
+    let found = await withDeadline(timeout) { () async -> T? in
+        for await element in stream where predicate(element) { return element }
+        return nil
     }
+    return (try? found?.get()) ?? nil
 }
 
 /// Runs a command to completion on a thread of its own and returns its exit status and combined

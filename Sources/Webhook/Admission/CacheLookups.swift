@@ -76,19 +76,7 @@ public struct CacheLookups: AdmissionLookups {
     /// Runs `fetch` within ``liveTimeout``; not-found is nil, any other failure a ``LookupError``.
     private func live<T: Sendable>(_ what: ClusterObjectReference, _ fetch: @escaping @Sendable () async throws -> T) async throws(LookupError) -> T? {
         let timeout = liveTimeout
-        let outcome: Result<T, any Error>? = await withTaskGroup(of: Result<T, any Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await fetch()) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        switch outcome {
+        switch await withDeadline(timeout, fetch) {
         case .success(let value)?:
             return value
         case .failure(let error as KubeAPIError)? where error.isNotFound:

@@ -45,19 +45,7 @@ struct CheckCommand: AsyncParsableCommand {
         let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"))
         let started = ContinuousClock.now
         let runner = Task { await caches.run() }
-        let synced = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await caches.waitUntilSynced()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(timeout))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let synced = await withDeadline(.seconds(timeout)) { await caches.waitUntilSynced() } != nil
         let elapsed = ContinuousClock.now - started
         runner.cancel()
         guard synced else {

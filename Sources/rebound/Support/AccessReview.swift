@@ -8,24 +8,7 @@ enum AccessReview {
     /// error, not minutes of retries.
     static func probe(_ client: KubeClient, within limit: Duration) async throws {
         let server = client.configuration.server
-        let outcome: Result<Void, any Error>? = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
-            group.addTask {
-                do {
-                    _ = try await client.send(.GET, "/version")
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        switch outcome {
+        switch await withDeadline(limit, { _ = try await client.send(.GET, "/version") }) {
         case .success: return
         case .failure(let error): throw CLIError("cannot reach the API server at \(server): \(error)")
         case nil: throw CLIError("cannot reach the API server at \(server): no answer within \(limit) (is the address right, and is the server up?)")
