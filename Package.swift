@@ -132,7 +132,7 @@ let package = Package(
         ),
         .target(
             name: "ReboundConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["Capacity", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -8,6 +8,11 @@ public struct CompatibilityKeys: Sendable, Hashable {
         case allocatable(prefix: String)
         /// `metadata.annotations["<prefix><group>"]`, in bytes (TopoLVM).
         case annotation(prefix: String)
+        /// `storage.k8s.io/v1` CSIStorageCapacity objects, which CSI drivers publish through the
+        /// external-provisioner (storage capacity tracking): free space per StorageClass on the
+        /// nodes their `nodeTopology` selects. The "volume group" of a class is then the class
+        /// itself (``volumeGroup(storageClass:provisioner:parameters:)``).
+        case storageCapacity
     }
 
     /// Pod annotation: `"true"` opts the pod in to failover, `"false"` out.
@@ -20,6 +25,9 @@ public struct CompatibilityKeys: Sendable, Hashable {
     public var volumeGroupParameters = ["carina.storage.io/disk-group-name", "carina.storage.io/disk-type"]
     /// Legacy short group names and the groups they mean.
     public var legacyVolumeGroups = ["ssd": "carina-vg-ssd", "hdd": "carina-vg-hdd"]
+    /// The group of a local StorageClass that names none (TopoLVM's default device class,
+    /// reported as `capacity.topolvm.io/00default`); nil: such a class is not routed.
+    public var defaultVolumeGroup: String?
     /// Extended resource the webhook puts on pods so kube-scheduler consults the extender.
     /// Nodes must never advertise it (kubelet re-checks advertised resources at admission).
     public var routingResource = "rebound.io/local-capacity"
@@ -30,12 +38,15 @@ public struct CompatibilityKeys: Sendable, Hashable {
     public init() {}
 
     /// The volume group a StorageClass provisions from, or nil when its volumes are not node-local.
-    public func volumeGroup(provisioner: String, parameters: [String: String]) -> String? {
+    /// With capacity from CSIStorageCapacity objects, which count free space per StorageClass,
+    /// the class is its own group.
+    public func volumeGroup(storageClass: String, provisioner: String, parameters: [String: String]) -> String? {
         guard provisioners.contains(provisioner) else { return nil }
+        if case .storageCapacity = capacitySource { return storageClass.isEmpty ? nil : storageClass }
         for key in volumeGroupParameters {
             if let value = parameters[key], !value.isEmpty { return normalizedGroup(value) }
         }
-        return nil
+        return defaultVolumeGroup.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The full group name for a legacy short name (`hdd` → `carina-vg-hdd`); other names unchanged.

@@ -8,26 +8,37 @@ public struct NodeCapacity: Sendable, Hashable {
     /// Entries that looked like capacity reports but could not be read, e.g. `carina.storage.io/carina-vg-hdd="lots"`.
     /// Their groups are left out of ``freeGiB``, so the node counts as not offering them.
     public private(set) var unreadable: [String]
+    /// The largest single volume each group can hold, in whole GiB, where the driver says
+    /// (CSIStorageCapacity `maximumVolumeSize`); a group missing here takes volumes up to its free space.
+    public var maxVolumeGiB: [String: Int64]
     /// Groups already set from their full name: a legacy alias never overrides them.
     private var fromFullName: Set<String> = []
 
-    public init(freeGiB: [String: Int64] = [:], unreadable: [String] = []) {
+    public init(freeGiB: [String: Int64] = [:], unreadable: [String] = [], maxVolumeGiB: [String: Int64] = [:]) {
         self.freeGiB = freeGiB
         self.unreadable = unreadable
+        self.maxVolumeGiB = maxVolumeGiB
         self.fromFullName = Set(freeGiB.keys)
     }
 
     public static func == (lhs: NodeCapacity, rhs: NodeCapacity) -> Bool {
-        lhs.freeGiB == rhs.freeGiB && lhs.unreadable == rhs.unreadable
+        lhs.freeGiB == rhs.freeGiB && lhs.unreadable == rhs.unreadable && lhs.maxVolumeGiB == rhs.maxVolumeGiB
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(freeGiB)
         hasher.combine(unreadable)
+        hasher.combine(maxVolumeGiB)
     }
 
     /// Free GiB of one group, or nil when the node does not report it.
     public subscript(group: String) -> Int64? { freeGiB[group] }
+
+    /// Sets a group's free space directly (capacity reported outside the Node object).
+    public mutating func set(group: String, freeGiB gib: Int64, maxVolumeGiB limit: Int64? = nil) {
+        freeGiB[group] = max(0, gib)
+        maxVolumeGiB[group] = limit.map { max(0, $0) }
+    }
 
     /// Records one report entry (an allocatable resource or an annotation) if its key is a
     /// capacity key for `keys`; other keys are ignored.
@@ -97,14 +108,21 @@ extension CompatibilityKeys {
         switch capacitySource {
         case .allocatable(let value): (prefix, unit) = (value, .gibibytes)
         case .annotation(let value): (prefix, unit) = (value, .bytes)
+        case .storageCapacity: return nil
         }
         guard key.count > prefix.count, key.hasPrefix(prefix) else { return nil }
         return (String(key.dropFirst(prefix.count)), unit)
     }
 
-    /// Whether the node reports capacity in `status.allocatable` (else in annotations).
+    /// Whether the node reports capacity in `status.allocatable` (else in annotations, or not on the Node at all).
     public var capacityInAllocatable: Bool {
         if case .allocatable = capacitySource { return true }
+        return false
+    }
+
+    /// Whether capacity comes from CSIStorageCapacity objects rather than from the Node.
+    public var capacityFromStorageCapacity: Bool {
+        if case .storageCapacity = capacitySource { return true }
         return false
     }
 }

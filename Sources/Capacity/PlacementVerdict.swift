@@ -48,11 +48,12 @@ public enum PlacementVerdict: Sendable, Hashable {
 /// ``PlacementVerdict/judge(requests:health:capacity:committed:)`` prepared once for one pod, to
 /// judge thousands of nodes without sorting or allocating per node.
 public struct PlacementRule: Sendable {
-    /// The requested groups in name order, so a node short in several always reports the same one.
-    public let requests: [(group: String, gib: Int64)]
+    /// The requested groups in name order, so a node short in several always reports the same
+    /// one, with the GiB of the largest single volume in each.
+    public let requests: [(group: String, gib: Int64, largest: Int64)]
 
     public init(requests: VolumeGroupRequests) {
-        self.requests = requests.gibByGroup.sorted { $0.key < $1.key }.map { (group: $0.key, gib: $0.value) }
+        self.requests = requests.gibByGroup.sorted { $0.key < $1.key }.map { (group: $0.key, gib: $0.value, largest: requests.largest(in: $0.key)) }
     }
 
     /// Judges one node. Without `computeLeft` a fitting node's verdict carries no amounts
@@ -62,20 +63,26 @@ public struct PlacementRule: Sendable {
             return .dropped(.unhealthy, reasons.map(\.description).joined(separator: "; "))
         }
         var left: [String: Int64] = [:]
-        for (group, needed) in requests {
+        for (group, needed, largest) in requests {
             let free = capacity[group]
             let promised = committed?[group] ?? 0
-            if let dropped = Self.shortfall(group: group, needed: needed, free: free, promised: promised) { return dropped }
+            if let dropped = Self.shortfall(group: group, needed: needed, free: free, promised: promised, largest: largest, maxVolume: capacity.maxVolumeGiB[group]) {
+                return dropped
+            }
             if computeLeft { left[group] = free!.saturatingSubtract(promised).saturatingSubtract(needed) }
         }
         return .fits(leftGiB: left)
     }
 
     /// One group's check: nil when `needed` GiB fit in what the node reports `free` (nil: the
-    /// group is not reported) minus what is `promised` to other pods, else why not.
+    /// group is not reported) minus what is `promised` to other pods, and the `largest` single
+    /// volume fits the group's `maxVolume` (nil: no limit), else why not.
     @inline(__always)
-    public static func shortfall(group: String, needed: Int64, free: Int64?, promised: Int64) -> PlacementVerdict? {
+    public static func shortfall(group: String, needed: Int64, free: Int64?, promised: Int64, largest: Int64 = 0, maxVolume: Int64? = nil) -> PlacementVerdict? {
         guard let free else { return .dropped(.groupMissing, "node has no volume group \(group)") }
+        if let maxVolume, largest > maxVolume {
+            return .dropped(.insufficientCapacity, "volume group \(group) takes volumes of at most \(maxVolume) GiB (maximumVolumeSize), the pod needs one of \(largest) GiB")
+        }
         if free < needed {
             return .dropped(.insufficientCapacity, "volume group \(group) has \(free) GiB free, the pod needs \(needed) GiB")
         }

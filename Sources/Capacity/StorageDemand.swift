@@ -25,13 +25,3 @@ public enum StorageDemand: Sendable, Hashable {
         }
     }
 }
-
-extension VolumeGroupRequests {
-    /// What is left to provision once `provisioned` (volumes that already exist, e.g. claims
-    /// already bound) is taken away, per group, never below zero.
-    public func subtracting(_ provisioned: VolumeGroupRequests) -> VolumeGroupRequests {
-        var left = gibByGroup
-        for (group, gib) in provisioned.gibByGroup { left[group] = max(0, (left[group] ?? 0) - gib) }
-        return VolumeGroupRequests(left)
-    }
-}

@@ -15,11 +15,24 @@ public struct VolumeGroupRequests: Sendable, Hashable {
     public static let maximumAnnotationLength = 4096
 
     public private(set) var gibByGroup: [String: Int64]
+    /// GiB of the largest single volume per group, where the claims were added one by one
+    /// (``add(group:size:)``); for amounts known only as totals (an annotation) the total. A
+    /// driver that caps the size of one volume (CSIStorageCapacity `maximumVolumeSize`) is judged
+    /// against it. Not part of equality: two requests for the same totals are the same request.
+    public private(set) var largestGiB: [String: Int64]
 
     /// Requests from GiB per group; non-positive amounts are dropped, larger ones than ``maximumGiB`` capped.
     public init(_ gibByGroup: [String: Int64] = [:]) {
         self.gibByGroup = gibByGroup.filter { $0.value > 0 }.mapValues { min($0, Self.maximumGiB) }
+        self.largestGiB = self.gibByGroup
     }
+
+    public static func == (lhs: VolumeGroupRequests, rhs: VolumeGroupRequests) -> Bool { lhs.gibByGroup == rhs.gibByGroup }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(gibByGroup) }
+
+    /// The largest single volume the pod needs from `group`, in GiB (0 when none).
+    public func largest(in group: String) -> Int64 { min(largestGiB[group] ?? 0, self[group]) }
 
     public var isEmpty: Bool { gibByGroup.isEmpty }
 
@@ -40,6 +53,21 @@ public struct VolumeGroupRequests: Sendable, Hashable {
     public mutating func add(group: String, gib: Int64) {
         guard gib > 0 else { return }
         gibByGroup[group] = min(gibByGroup[group, default: 0].saturatingAdd(gib), Self.maximumGiB)
+        largestGiB[group] = max(largestGiB[group] ?? 0, min(gib, Self.maximumGiB))
+    }
+
+    /// What is left to provision once `provisioned` (volumes that already exist, e.g. claims
+    /// already bound) is taken away, per group, never below zero. The largest single volume left
+    /// in a group stays what it was, but never above the group's new total.
+    public func subtracting(_ provisioned: VolumeGroupRequests) -> VolumeGroupRequests {
+        var result = VolumeGroupRequests()
+        for (group, gib) in gibByGroup {
+            let left = max(0, gib - provisioned[group])
+            guard left > 0 else { continue }
+            result.gibByGroup[group] = left
+            result.largestGiB[group] = min(largest(in: group), left)
+        }
+        return result
     }
 
     /// The annotation value: a JSON object with sorted keys, e.g. `{"carina-vg-hdd":1,"carina-vg-ssd":5}`.

@@ -8,6 +8,7 @@ extension SchedulerExtender {
         case node(InformerEvent<Node>)
         case pod(InformerEvent<Pod>)
         case claim(InformerEvent<PersistentVolumeClaim>)
+        case storageCapacity(InformerEvent<CSIStorageCapacity>)
     }
 
     /// Waits for the caches to sync, builds the node summaries and the ledger from them, marks
@@ -32,6 +33,17 @@ extension SchedulerExtender {
         let (nodes, nodeEvents) = await caches.nodes.snapshotAndSubscribe()
         let (pods, podEvents) = await caches.pods.snapshotAndSubscribe()
         let (_, claimEvents) = await caches.claims.snapshotAndSubscribe()
+        var capacityEvents: AsyncStream<InformerEvent<CSIStorageCapacity>>?
+        if keys.capacityFromStorageCapacity {
+            guard let informer = caches.storageCapacities else {
+                startupProblem.withLock { $0 = "capacity.source is csistoragecapacity but the caches do not hold CSIStorageCapacity objects" }
+                logger.error("capacity.source is csistoragecapacity but the caches were built without CSIStorageCapacity objects; the extender stays unready")
+                return
+            }
+            let (objects, events) = await informer.snapshotAndSubscribe()
+            capacityEvents = events
+            await state.replaceStorageCapacities(objects)
+        }
         await state.replaceNodes(nodes.map { NodeSummary(node: $0, keys: keys) })
         // Every replica's reservations before any answer: a replica that restarts mid-burst
         // loses none of them.
@@ -48,7 +60,10 @@ extension SchedulerExtender {
         for pod in pods { await observe(pod) }
         await state.markReady()
         let sharedCount = await shared?.reservations.count ?? 0
-        logger.info("extender ready", metadata: ["nodes": "\(nodes.count)", "pods": "\(pods.count)", "sharedReservations": "\(sharedCount)"])
+        let capacityObjects = await state.storageCapacityCount
+        logger.info("extender ready", metadata: [
+            "nodes": "\(nodes.count)", "pods": "\(pods.count)", "sharedReservations": "\(sharedCount)", "storageCapacities": "\(capacityObjects)",
+        ])
 
         // One consumer applies every change in turn, so a pod event and a claim event about the
         // same pod never interleave their reads and writes.
@@ -57,6 +72,7 @@ extension SchedulerExtender {
             group.addTask { for await event in nodeEvents { sink.yield(.node(event)) } }
             group.addTask { for await event in podEvents { sink.yield(.pod(event)) } }
             group.addTask { for await event in claimEvents { sink.yield(.claim(event)) } }
+            if let capacityEvents { group.addTask { for await event in capacityEvents { sink.yield(.storageCapacity(event)) } } }
             group.addTask { for await event in events { await self.apply(event) } }
             if let shared, let sharedInformer, let sharedEvents {
                 group.addTask { await sharedInformer.run() }
@@ -161,6 +177,10 @@ extension SchedulerExtender {
             await observe(pod)
         case .pod(.deleted(let pod)):
             await state.release(pod: PlacementPod(pod: pod, keys: keys).ref)
+        case .storageCapacity(.added(let object)), .storageCapacity(.modified(_, let object)):
+            await state.upsertStorageCapacity(key: object.key, object)
+        case .storageCapacity(.deleted(let object)):
+            await state.removeStorageCapacity(key: object.key)
         case .claim(let change):
             let claim = change.object
             let key = "\(claim.metadata.namespace ?? "")/\(claim.name)"

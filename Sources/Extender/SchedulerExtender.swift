@@ -38,7 +38,9 @@ public final class SchedulerExtender: Sendable {
     ///   - client: used by the bind verb to create Bindings.
     public init(settings: ExtenderSettings, caches: ClusterCaches, client: KubeClient, metrics: ExtenderMetrics = ExtenderMetrics(), logger: Logger = Logger(label: "rebound.extender")) {
         self.settings = settings
-        self.state = ExtenderState(strategy: settings.strategy, reservationTTL: settings.reservationTTL, sharing: settings.sharedLedger != nil)
+        self.state = ExtenderState(
+            strategy: settings.strategy, reservationTTL: settings.reservationTTL, sharing: settings.sharedLedger != nil,
+            capacityFromObjects: settings.keys.capacityFromStorageCapacity)
         self.shared = settings.sharedLedger.map {
             SharedLedger(client: client, namespace: $0.namespace, name: $0.name, metrics: metrics, logger: logger)
         }

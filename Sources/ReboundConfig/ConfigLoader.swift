@@ -87,6 +87,7 @@ public enum ConfigLoader {
             config.values[path] = value
             config.sources[path] = "--set"
         }
+        applyPreset(to: &config)
         try validate(config)
         return config
     }

@@ -1,3 +1,4 @@
+import Capacity
 /// Every configuration key Rebound reads, with its default and meaning. Sections group keys in
 /// the defaults file; the order here is the order there.
 public enum ConfigSchema {
@@ -37,6 +38,8 @@ public enum ConfigSchema {
         ConfigKey(path: "kube.requestTimeoutSeconds", kind: .int(1...600), defaultValue: .int(30), help: "Timeout of one API request (watches excepted)."),
         ConfigKey(path: "kube.pageSize", kind: .int(1...100_000), defaultValue: .int(500), help: "Objects per page when the caches list."),
 
+        ConfigKey(path: "compat.preset", kind: .choice(DriverPreset.all.map(\.name)), defaultValue: .string("carina"),
+                  help: "The local CSI driver: sets compat.provisioners, compat.volumeGroupParameters, compat.legacyVolumeGroups, compat.defaultVolumeGroup and capacity.source (and its prefix) to the driver's keys, unless set explicitly. See docs/drivers.md."),
         ConfigKey(path: "compat.migrationAnnotation", kind: .string, defaultValue: .string("carina.storage.io/allow-pod-migration-if-node-notready"),
                   help: "Pod annotation that opts a pod in (\"true\") or out (\"false\") of failover. The webhook sets it; an explicit \"false\" is never overwritten."),
         ConfigKey(path: "compat.namespaceLabel", kind: .string, defaultValue: .string("carina.storage.io/allow-pod-migration-if-node-notready"),
@@ -47,9 +50,11 @@ public enum ConfigSchema {
                   help: "StorageClass parameters naming the volume group, tried in order."),
         ConfigKey(path: "compat.legacyVolumeGroups", kind: .map, defaultValue: .map(["ssd": "carina-vg-ssd", "hdd": "carina-vg-hdd"]),
                   help: "Old short volume-group names and the groups they mean."),
+        ConfigKey(path: "compat.defaultVolumeGroup", kind: .string, defaultValue: .string(""),
+                  help: "Volume group of a local StorageClass that names none (TopoLVM's default device class: 00default). Empty: such a class is not routed."),
 
-        ConfigKey(path: "capacity.source", kind: .choice(["allocatable", "annotation"]), defaultValue: .string("allocatable"),
-                  help: "allocatable: node status.allocatable[<allocatablePrefix><group>] in GiB (Carina); annotation: node annotation <annotationPrefix><group> in bytes (TopoLVM)."),
+        ConfigKey(path: "capacity.source", kind: .choice(["allocatable", "annotation", "csistoragecapacity"]), defaultValue: .string("allocatable"),
+                  help: "allocatable: node status.allocatable[<allocatablePrefix><group>] in GiB (Carina); annotation: node annotation <annotationPrefix><group> in bytes (TopoLVM); csistoragecapacity: storage.k8s.io/v1 CSIStorageCapacity objects, free space per StorageClass (any driver with storage capacity tracking; each local StorageClass is then its own group)."),
         ConfigKey(path: "capacity.allocatablePrefix", kind: .string, defaultValue: .string("carina.storage.io/"),
                   help: "Prefix of the allocatable resources that report free GiB per volume group."),
         ConfigKey(path: "capacity.annotationPrefix", kind: .string, defaultValue: .string("capacity.topolvm.io/"),

@@ -38,6 +38,7 @@ extension SimResource {
         SimResource(Event.resourceType),
         SimResource(StorageClass.resourceType),
         SimResource(VolumeAttachment.resourceType, hasStatus: true),
+        SimResource(CSIStorageCapacity.resourceType),
         SimResource(Lease.resourceType),
         .core("ConfigMap", "configmaps", namespaced: true, short: ["cm"]),
         .core("Secret", "secrets", namespaced: true),

@@ -33,6 +33,8 @@ actor ExtenderState {
     /// The same nodes, laid out for judging many at once.
     private var table = NodeTable()
     private var ledger: ReservationLedger
+    /// Free space per StorageClass from CSIStorageCapacity objects; nil when nodes report capacity themselves.
+    private var capacities: StorageCapacityIndex?
     /// True once the caches have synced and this state was built from them.
     private(set) var isReady = false
     private var changeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -53,8 +55,11 @@ actor ExtenderState {
     /// the removal.
     static let remoteReleaseGrace: Duration = .seconds(2)
 
-    init(strategy: ScoringStrategy, reservationTTL: Duration, sharing: Bool = false) {
+    /// - Parameter capacityFromObjects: capacity comes from CSIStorageCapacity objects
+    ///   (``upsertStorageCapacity(key:_:)``), not from the Node objects.
+    init(strategy: ScoringStrategy, reservationTTL: Duration, sharing: Bool = false, capacityFromObjects: Bool = false) {
         self.strategy = strategy
+        self.capacities = capacityFromObjects ? StorageCapacityIndex() : nil
         self.ledger = ReservationLedger(ttl: reservationTTL)
         self.sharing = sharing
         (removals, removalSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
@@ -69,11 +74,53 @@ actor ExtenderState {
     }
 
     func upsertNode(_ summary: NodeSummary) {
+        store(summary)
+        changed()
+    }
+
+    private func store(_ summary: NodeSummary) {
+        var summary = summary
+        if let capacities { summary.capacity = capacities.capacity(labels: summary.labels) }
         nodes[summary.name] = summary
         table.upsert(summary)
         ledger.report(node: summary.name, freeGiB: summary.capacity.freeGiB)
+    }
+
+    // MARK: CSIStorageCapacity
+
+    /// Takes a CSIStorageCapacity object (added or changed) into the nodes it reaches, and out of
+    /// those it no longer reaches.
+    func upsertStorageCapacity(key: String, _ object: CSIStorageCapacity) {
+        guard capacities != nil else { return }
+        let old = capacities!.upsert(key: key, object)
+        refresh(reachedBy: [old, capacities!.entries[key]].compactMap { $0 })
+    }
+
+    /// Takes a deleted CSIStorageCapacity object out of the nodes it reached.
+    func removeStorageCapacity(key: String) {
+        guard capacities != nil, let old = capacities!.remove(key: key) else { return }
+        refresh(reachedBy: [old])
+    }
+
+    /// Replaces every CSIStorageCapacity object (the first list), then every node's capacity.
+    func replaceStorageCapacities(_ objects: [CSIStorageCapacity]) {
+        guard capacities != nil else { return }
+        var index = StorageCapacityIndex()
+        for object in objects { index.upsert(key: object.key, object) }
+        capacities = index
+        for summary in Array(nodes.values) { store(summary) }
         changed()
     }
+
+    /// Recomputes the capacity of the nodes `entries` select.
+    private func refresh(reachedBy entries: [StorageCapacityIndex.Entry]) {
+        guard !entries.isEmpty else { return }
+        for summary in Array(nodes.values) where entries.contains(where: { $0.selector.matches(summary.labels) }) { store(summary) }
+        changed()
+    }
+
+    /// The CSIStorageCapacity objects counted (tests and diagnostics).
+    var storageCapacityCount: Int { capacities?.count ?? 0 }
 
     func removeNode(_ name: String) {
         nodes.removeValue(forKey: name)
@@ -143,15 +190,20 @@ actor ExtenderState {
         var verdicts: [PlacementVerdict] = []
         verdicts.reserveCapacity(count)
         var left = computeLeft ? [Int64](repeating: 0, count: groups * count) : []
+        // Only CSIStorageCapacity reports a largest volume: skip that lookup otherwise.
+        let limited = capacities != nil
 
         /// Judges candidate `candidate` given its free GiB in requested group `g` (nil: not reported).
         func judgeCapacity(_ candidate: Int, name: String, free: (Int) -> Int64?) -> PlacementVerdict {
             let promisedHere = promised?[name]
             for index in 0..<groups {
-                let (group, needed) = rule.requests[index]
+                let (group, needed, largest) = rule.requests[index]
                 let reported = free(index)
                 let promisedGiB = promisedHere?[group] ?? 0
-                if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: reported, promised: promisedGiB) { return shortfall }
+                let maxVolume = limited ? nodes[name]?.capacity.maxVolumeGiB[group] : nil
+                if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: reported, promised: promisedGiB, largest: largest, maxVolume: maxVolume) {
+                    return shortfall
+                }
                 if computeLeft { left[index * count + candidate] = reported!.saturatingSubtract(promisedGiB).saturatingSubtract(needed) }
             }
             return .fits(leftGiB: [:])
@@ -160,7 +212,9 @@ actor ExtenderState {
         switch candidates {
         case .scanned(let scanned):
             for index in scanned.indices {
-                let summary = scanned[index].summary
+                var summary = scanned[index].summary
+                // With CSIStorageCapacity, the request's Node objects carry no capacity: the cache's do.
+                if limited { summary.capacity = nodes[summary.name]?.capacity ?? NodeCapacity() }
                 if case .unhealthy(let reasons) = summary.health {
                     verdicts.append(.dropped(.unhealthy, reasons.map(\.description).joined(separator: "; ")))
                 } else if let pin = firstViolatedPin(pins, name: summary.name, labels: summary.labels) {

@@ -99,16 +99,22 @@ struct CapacityKeyReader: Sendable {
     let keys: CompatibilityKeys
     let prefix: [UInt8]
     let inAllocatable: Bool
+    /// Whether the Node carries capacity at all.
+    let reads: Bool
 
     init(keys: CompatibilityKeys) {
         self.keys = keys
         self.inAllocatable = keys.capacityInAllocatable
         switch keys.capacitySource {
         case .allocatable(let prefix), .annotation(let prefix): self.prefix = Array(prefix.utf8)
+        // Capacity is not on the Node: the prefix is never matched (see `reads`).
+        case .storageCapacity: self.prefix = []
         }
+        reads = !keys.capacityFromStorageCapacity
     }
 
     func readEntries(_ scanner: inout JSONScanner, into capacity: inout NodeCapacity) throws(JSONError) {
+        guard reads else { return try scanner.skipValue() }
         try scanner.forEachMemberUnlessNull { (s: inout JSONScanner, key: JSONKey) throws(JSONError) in
             if s.key(key, hasPrefix: prefix) {
                 let name = s.string(key)

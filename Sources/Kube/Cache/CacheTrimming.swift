@@ -66,3 +66,12 @@ extension ObjectMeta {
         return trimmed
     }
 }
+
+extension CSIStorageCapacity {
+    /// The object with only what placement reads: identity, class, topology and sizes (a cluster
+    /// of 5,000 nodes and two classes holds 10,000 of them).
+    public var trimmedForCache: CSIStorageCapacity {
+        CSIStorageCapacity(metadata: metadata.trimmedForCache(keepLabels: false), storageClassName: storageClassName,
+                           nodeTopology: nodeTopology, capacity: capacity, maximumVolumeSize: maximumVolumeSize)
+    }
+}

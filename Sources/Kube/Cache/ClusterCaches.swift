@@ -2,8 +2,9 @@ public import Logging
 import Synchronization
 
 /// The informers Rebound's parts read from, started together: nodes, pods (indexed by node and
-/// by claim), claims, volumes, storage classes, namespaces and volume attachments. Pods and nodes
-/// are cached trimmed (``Pod/trimmedForCache``, ``Node/trimmedForCache``).
+/// by claim), claims, volumes, storage classes, namespaces and volume attachments, and, when
+/// capacity comes from them, CSIStorageCapacity objects. Pods and nodes are cached trimmed
+/// (``Pod/trimmedForCache``, ``Node/trimmedForCache``).
 public final class ClusterCaches: Sendable {
     public let nodes: Informer<Node>
     public let pods: Informer<Pod>
@@ -12,9 +13,13 @@ public final class ClusterCaches: Sendable {
     public let storageClasses: Informer<StorageClass>
     public let namespaces: Informer<Namespace>
     public let volumeAttachments: Informer<VolumeAttachment>
+    /// CSIStorageCapacity objects in every namespace; nil unless asked for (`storageCapacities: true`).
+    public let storageCapacities: Informer<CSIStorageCapacity>?
     private let releasedAfterSync = Mutex(false)
 
-    public init(client: KubeClient, pageSize: Int = 500, logger: Logger = Logger(label: "rebound.cache")) {
+    /// - Parameter storageCapacities: also cache CSIStorageCapacity objects (capacity source
+    ///   `csistoragecapacity`); without it Rebound needs no permission to read them.
+    public init(client: KubeClient, pageSize: Int = 500, storageCapacities: Bool = false, logger: Logger = Logger(label: "rebound.cache")) {
         func options<T>(_: T.Type) -> Informer<T>.Options {
             var options = Informer<T>.Options()
             options.pageSize = pageSize
@@ -31,6 +36,13 @@ public final class ClusterCaches: Sendable {
         storageClasses = Informer(client: client, options: options(StorageClass.self), logger: logger)
         namespaces = Informer(client: client, options: options(Namespace.self), logger: logger)
         volumeAttachments = Informer(client: client, options: options(VolumeAttachment.self), logger: logger)
+        if storageCapacities {
+            var capacityOptions = options(CSIStorageCapacity.self)
+            capacityOptions.transform = { $0.trimmedForCache }
+            self.storageCapacities = Informer(client: client, options: capacityOptions, logger: logger)
+        } else {
+            self.storageCapacities = nil
+        }
     }
 
     /// Runs every informer until the calling task is cancelled.
@@ -43,6 +55,7 @@ public final class ClusterCaches: Sendable {
             group.addTask { await self.storageClasses.run() }
             group.addTask { await self.namespaces.run() }
             group.addTask { await self.volumeAttachments.run() }
+            if let storageCapacities = self.storageCapacities { group.addTask { await storageCapacities.run() } }
         }
     }
 
@@ -55,6 +68,7 @@ public final class ClusterCaches: Sendable {
         await storageClasses.waitUntilSynced()
         await namespaces.waitUntilSynced()
         await volumeAttachments.waitUntilSynced()
+        await storageCapacities?.waitUntilSynced()
         if !releasedAfterSync.withLock({ released in defer { released = true }; return released }) {
             MemoryRelease.releaseFreedMemory()
         }
@@ -66,6 +80,7 @@ public final class ClusterCaches: Sendable {
             let states = [
                 await nodes.hasSynced, await pods.hasSynced, await claims.hasSynced, await volumes.hasSynced,
                 await storageClasses.hasSynced, await namespaces.hasSynced, await volumeAttachments.hasSynced,
+                await storageCapacities?.hasSynced ?? true,
             ]
             return states.allSatisfy { $0 }
         }

@@ -17,7 +17,7 @@ extension Node {
 extension CompatibilityKeys {
     /// The volume group of a StorageClass, or nil when its volumes are not node-local.
     public func volumeGroup(of storageClass: StorageClass) -> String? {
-        volumeGroup(provisioner: storageClass.provisioner, parameters: storageClass.parameters ?? [:])
+        volumeGroup(storageClass: storageClass.name, provisioner: storageClass.provisioner, parameters: storageClass.parameters ?? [:])
     }
 
     /// Whether a pod opted in to failover with the migration annotation.

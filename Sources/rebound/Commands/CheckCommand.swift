@@ -42,7 +42,7 @@ struct CheckCommand: AsyncParsableCommand {
         let checks = RequiredPermissions.checks(config: config)
         let access = await AccessReview.review(client, checks)
         let denied = access.filter { $0.allowed != true }
-        let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"))
+        let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), storageCapacities: config.compatibilityKeys.capacityFromStorageCapacity)
         let started = ContinuousClock.now
         let runner = Task { await caches.run() }
         let synced = await withDeadline(.seconds(timeout)) { await caches.waitUntilSynced() } != nil
@@ -57,7 +57,7 @@ struct CheckCommand: AsyncParsableCommand {
             ("nodes", await caches.nodes.count), ("pods", await caches.pods.count), ("persistentVolumeClaims", await caches.claims.count),
             ("persistentVolumes", await caches.volumes.count), ("storageClasses", await caches.storageClasses.count),
             ("namespaces", await caches.namespaces.count), ("volumeAttachments", await caches.volumeAttachments.count),
-        ]
+        ] + ((await caches.storageCapacities?.count).map { [("csiStorageCapacities", $0)] } ?? [])
         let memory = ProcessMemory.resident()
         if json {
             var object: JSONObject = ["server": .string(client.configuration.server), "syncSeconds": .number(String(format: "%.3f", seconds))]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capacity
 import Foundation
 import Logging
 
@@ -48,6 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "spreadout or binpack (extender.strategy).")
     var strategy = "spreadout"
 
+    @Option(help: ArgumentHelp("The local CSI driver the simulated cluster runs: \(DriverPreset.all.map(\.name).joined(separator: ", ")). The scenario's Carina objects are shaped as that driver's (StorageClasses, node topology labels, capacity annotations or CSIStorageCapacity objects, volumes), and Rebound runs with compat.preset set to it.", valueName: "driver"))
+    var preset = DriverPreset.carina.name
+
     @Flag(name: .customLong("node-cache"), help: "The scheduler sends NodeNames (nodeCacheCapable: true) instead of full Node objects.")
     var nodeCache = false
 
@@ -76,6 +80,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         if let failing, failing < 1 || failing > pods { throw ValidationError("--failing must be from 1 to --pods") }
         guard ["spreadout", "binpack"].contains(strategy) else { throw ValidationError("--strategy must be spreadout or binpack") }
+        guard DriverPreset.named(preset) != nil else {
+            throw ValidationError("--preset must be one of \(DriverPreset.all.map(\.name).joined(separator: ", ")), not \(preset)")
+        }
     }
 
     func run() async throws {
@@ -95,7 +102,11 @@ struct DemoCommand: AsyncParsableCommand {
         options.keepRunning = keepRunning
         options.kubeconfigOut = kubeconfigOut
         options.deploy = deploy
-        if !json { say("Rebound demo: \(nodes.map { "a generated cluster of \($0) nodes" } ?? scenario ?? "the seed story")") }
+        options.preset = DriverPreset.named(preset) ?? .carina
+        if !json {
+            let driver = options.preset == .carina ? "" : " on \(options.preset.name)"
+            say("Rebound demo: \(nodes.map { "a generated cluster of \($0) nodes" } ?? scenario ?? "the seed story")\(driver)")
+        }
         let report = try await DemoRunner(options: options, logger: Logger(label: "rebound.demo")).run()
         if json {
             say(report.json.jsonString)

@@ -25,8 +25,9 @@ struct DemoPlan {
         } else {
             text = SeedStory.yaml
         }
-        let scenario = try SimScenario(yaml: text)
-        await timeline.record("loading \(options.scenario ?? "the seed story") (\(scenario.objects.count) objects)")
+        let scenario = try SimScenario(yaml: text).translated(to: options.preset)
+        let driver = options.preset == .carina ? "" : ", as \(options.preset.name) shapes it"
+        await timeline.record("loading \(options.scenario ?? "the seed story")\(driver) (\(scenario.objects.count) objects)")
         try await scenario.load { type, namespace, object throws(KubeAPIError) in try await api.create(type, namespace: namespace, object: object) }
         try await waitForPods(store: store, timeline: timeline, label: "the scenario's pods")
         return DemoPlan(narrated: nil, nodeToFail: nil, scale: false)
@@ -38,15 +39,18 @@ struct DemoPlan {
         let failing = options.failing ?? options.pods / 4
         guard nodes >= 2, options.pods >= failing, failing >= 1 else { throw CLIError("--nodes needs at least 2 and --pods at least 1 pod for the failing node") }
         await timeline.record("creating \(nodes) nodes, \(options.pods) opted-in pods (\(failing) on node-00) and \(options.optedOut) opted-out pods on node-00")
-        _ = try await api.create(StorageClass.resourceType, namespace: nil, object: [
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": ["name": "csi-carina-sc"], "provisioner": "carina.storage.io",
-            "parameters": ["carina.storage.io/disk-type": "carina-vg-hdd"], "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer",
-        ])
-        _ = try await api.create(Namespace.resourceType, namespace: nil, object: ["metadata": ["name": "scale", "labels": ["carina.storage.io/allow-pod-migration-if-node-notready": "true"]]])
-        _ = try await api.create(Namespace.resourceType, namespace: nil, object: ["metadata": ["name": "legacy"]])
+        var setup: [JSONValue] = [
+            [
+                "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": ["name": "csi-carina-sc"], "provisioner": "carina.storage.io",
+                "parameters": ["carina.storage.io/disk-type": "carina-vg-hdd"], "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer",
+            ],
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "scale", "labels": ["carina.storage.io/allow-pod-migration-if-node-notready": "true"]]],
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "legacy"]],
+        ]
         let names = (0..<nodes).map { String(format: "node-%02d", $0) }
         for (index, name) in names.enumerated() {
-            _ = try await api.create(Node.resourceType, namespace: nil, object: [
+            setup.append([
+                "apiVersion": "v1", "kind": "Node",
                 "metadata": ["name": .string(name), "labels": ["kubernetes.io/hostname": .string(name)]],
                 // Every node but the first starts cordoned, so the first wave lands on node-00.
                 "spec": index == 0 ? [:] : ["unschedulable": true],
@@ -55,6 +59,9 @@ struct DemoPlan {
                     "conditions": [["type": "Ready", "status": "True"]],
                 ],
             ])
+        }
+        try await SimScenario(objects: setup).translated(to: options.preset).load { type, namespace, object throws(KubeAPIError) in
+            try await api.create(type, namespace: namespace, object: object)
         }
         _ = try await api.create(StatefulSet.resourceType, namespace: "scale", object: statefulSet("pinned", namespace: "scale", replicas: failing))
         _ = try await api.create(StatefulSet.resourceType, namespace: "legacy", object: statefulSet("legacy", namespace: "legacy", replicas: options.optedOut))
@@ -109,7 +116,7 @@ struct DemoPlan {
 
     // MARK: Playing it
 
-    func play(store: SimStore, lifecycle: NodeLifecycle, timeline: DemoTimeline, timeout: Duration, notReadyTimeout: Int) async throws -> DemoReport {
+    func play(store: SimStore, provisioner: LocalVolumeProvisioner, lifecycle: NodeLifecycle, timeline: DemoTimeline, timeout: Duration, notReadyTimeout: Int) async throws -> DemoReport {
         let pods = try await store.list(Pod.resourceType, namespace: nil).items
         let optedIn = pods.filter { $0.value["metadata"]?["annotations"]?["carina.storage.io/allow-pod-migration-if-node-notready"] == "true" }
         var perNode: [String: Int] = [:]
@@ -141,7 +148,7 @@ struct DemoPlan {
         }
         let marks = await timeline.marks
         var report = try await DemoReport.build(
-            store: store, victim: victim, moving: moving, stuck: stuck, recovered: recovered,
+            store: store, provisioner: provisioner, victim: victim, moving: moving, stuck: stuck, recovered: recovered,
             stoppedAt: stoppedAt, endedAt: endedAt, marks: marks, timeline: await timeline.entries, scale: scale)
         // Rebound counts the node failed notReadyTimeout after its Ready condition changed.
         report.nodeNotReadyAt = marks["notready \(victim)"]

@@ -46,19 +46,8 @@ struct DemoReport: Sendable {
         return last - counted
     }
 
-    /// Free GiB per node and group, from `status.allocatable["carina.storage.io/<group>"]`.
-    static func capacity(store: SimStore) async throws -> [String: [String: Int64]] {
-        var result: [String: [String: Int64]] = [:]
-        for node in try await store.list(Node.resourceType, namespace: nil).items {
-            for (key, value) in node.value["status"]?["allocatable"]?.objectValue ?? [:] where key.hasPrefix("carina.storage.io/") {
-                result[node.name, default: [:]][String(key.dropFirst("carina.storage.io/".count))] = value.stringValue.flatMap { Int64($0) } ?? 0
-            }
-        }
-        return result
-    }
-
     static func build(
-        store: SimStore, victim: String, moving: [StoredObject], stuck: [StoredObject], recovered: Bool,
+        store: SimStore, provisioner: LocalVolumeProvisioner, victim: String, moving: [StoredObject], stuck: [StoredObject], recovered: Bool,
         stoppedAt: Double, endedAt: Double, marks: [String: Double], timeline: [DemoTimeline.Entry], scale: Bool
     ) async throws -> DemoReport {
         var problems: [String] = []
@@ -83,15 +72,8 @@ struct DemoReport: Sendable {
         // Volumes held on each node. The provisioner never takes more than a group has free and
         // records ProvisioningFailed when asked to: any such event means a pod was placed on a
         // node without room, which is the overcommit the extender exists to prevent.
-        var used: [String: [String: Int64]] = [:]
-        for volume in try await store.list(PersistentVolume.resourceType, namespace: nil).items {
-            guard let node = volume.value["spec"]?["csi"]?["volumeAttributes"]?["carina.storage.io/node"]?.stringValue,
-                let group = volume.value["spec"]?["csi"]?["volumeAttributes"]?["carina.storage.io/disk-group-name"]?.stringValue,
-                let gib = Quantity(volume.value["spec"]?["capacity"]?["storage"]?.stringValue ?? "")?.ceiling(binaryPower: 3)
-            else { continue }
-            used[node, default: [:]][group, default: 0] += gib
-        }
-        let free = try await capacity(store: store)
+        let used = try await provisioner.provisioned()
+        let free = try await provisioner.reportedFree()
         var nodeRows: [NodeRow] = []
         for node in try await store.list(Node.resourceType, namespace: nil).items {
             let ready = node.value["status"]?["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }?["status"]?.stringValue ?? "?"

@@ -28,6 +28,8 @@ struct DemoOptions: Sendable {
     var kubeconfigOut: String?
     /// Install Rebound from these manifests (the repository's `deploy/`) instead of built-in settings.
     var deploy: String?
+    /// The local CSI driver the cluster runs (`compat.preset`); the scenario is shaped for it.
+    var preset = DriverPreset.carina
 }
 
 /// Runs the whole failover story on ClusterSim with Rebound's real parts talking over their
@@ -73,7 +75,7 @@ struct DemoRunner {
             "health.address=127.0.0.1", "health.port=\(ports[2])",
             "failover.notReadyTimeoutSeconds=\(options.notReadyTimeout)", "leaderElection.namespace=rebound-system",
             "leaderElection.leaseDurationSeconds=4", "leaderElection.renewDeadlineSeconds=3", "leaderElection.retryPeriodSeconds=1",
-            "leaderElection.identity=rebound-demo-0",
+            "leaderElection.identity=rebound-demo-0", "compat.preset=\(options.preset.name)",
         ]
         if let deployed {
             overrides.append("webhook.path=\(deployed.webhookPath)")
@@ -102,8 +104,9 @@ struct DemoRunner {
                 extenderPort: ports[1], caPEM: material.caPEM, nodeCacheCapable: options.nodeCacheCapable,
                 clientCertificate: (material.schedulerCertificatePEM, material.schedulerKeyPEM)),
             logger: Logger(label: "rebound.demo.scheduler"))
+        let provisioner = LocalVolumeProvisioner(store: store, driver: options.preset)
         let controllers: [any SimController] = [
-            StatefulSetController(api: api), PVCProtectionController(store: store), LocalVolumeProvisioner(store: store), NodeAgent(store: store), scheduler,
+            StatefulSetController(api: api), PVCProtectionController(store: store), provisioner, NodeAgent(store: store), scheduler,
         ]
         var background = controllers.map { controller in Task { await controller.run(store: store) } }
 
@@ -114,7 +117,7 @@ struct DemoRunner {
         let plan = try await DemoPlan.load(options: options, api: api, store: store, timeline: timeline)
         let lifecycle = await NodeLifecycle(store: store, heartbeatInterval: .milliseconds(250), gracePeriod: options.nodeGrace)
         background.append(Task { await lifecycle.run() })
-        let report = try await plan.play(store: store, lifecycle: lifecycle, timeline: timeline, timeout: options.timeout, notReadyTimeout: options.notReadyTimeout)
+        let report = try await plan.play(store: store, provisioner: provisioner, lifecycle: lifecycle, timeline: timeline, timeout: options.timeout, notReadyTimeout: options.notReadyTimeout)
 
         if options.keepRunning {
             say("")

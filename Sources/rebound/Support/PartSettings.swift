@@ -16,8 +16,12 @@ extension ResolvedConfig {
         keys.legacyVolumeGroups = map("compat.legacyVolumeGroups")
         keys.routingResource = string("capacity.routingResource")
         keys.requestsAnnotation = string("capacity.requestsAnnotation")
-        keys.capacitySource = string("capacity.source") == "annotation"
-            ? .annotation(prefix: string("capacity.annotationPrefix")) : .allocatable(prefix: string("capacity.allocatablePrefix"))
+        keys.defaultVolumeGroup = string("compat.defaultVolumeGroup").isEmpty ? nil : string("compat.defaultVolumeGroup")
+        switch string("capacity.source") {
+        case "annotation": keys.capacitySource = .annotation(prefix: string("capacity.annotationPrefix"))
+        case "csistoragecapacity": keys.capacitySource = .storageCapacity
+        default: keys.capacitySource = .allocatable(prefix: string("capacity.allocatablePrefix"))
+        }
         return keys
     }
 

@@ -15,7 +15,7 @@ struct ReboundRuntime {
     static func build(config: ResolvedConfig, registry: PrometheusCollectorRegistry, logger: Logger) throws -> ReboundRuntime {
         let clientConfiguration = try makeClientConfiguration(config)
         let client = try KubeClient(clientConfiguration, logger: logger)
-        let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), logger: logger)
+        let caches = ClusterCaches(client: client, pageSize: config.int("kube.pageSize"), storageCapacities: config.compatibilityKeys.capacityFromStorageCapacity, logger: logger)
         var checks = [PartCheck(name: "caches", gatesReadiness: true) { await caches.hasSynced ? nil : "not synced yet" }]
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: CacheService(caches: caches, logger: logger)),

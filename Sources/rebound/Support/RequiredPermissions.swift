@@ -23,6 +23,9 @@ enum RequiredPermissions {
         Rule(group: "", resource: "events", verbs: ["create"]),
         Rule(group: "storage.k8s.io", resource: "storageclasses", verbs: ["get", "list", "watch"]),
         Rule(group: "storage.k8s.io", resource: "volumeattachments", verbs: ["get", "list", "watch", "delete"]),
+        // Read only when capacity.source is csistoragecapacity; granted always, so switching
+        // compat.preset or capacity.source needs no RBAC change (they hold no secrets).
+        Rule(group: "storage.k8s.io", resource: "csistoragecapacities", verbs: ["list", "watch"]),
         Rule(group: "apps", resource: "statefulsets", verbs: ["get"]),
     ]
 
@@ -48,9 +51,10 @@ enum RequiredPermissions {
 
     /// Every verb of every rule, with the part that needs it; the names and namespace of the own
     /// namespace's rules come from the configuration (`leaderElection.*`, `extender.sharedLedger.*`).
-    static func checks(leaseNamespace: String, leaseName: String, ledgerNamespace: String, ledgerName: String) -> [Check] {
+    /// CSIStorageCapacity objects are checked only when they are read (`storageCapacities`).
+    static func checks(leaseNamespace: String, leaseName: String, ledgerNamespace: String, ledgerName: String, storageCapacities: Bool = false) -> [Check] {
         var checks: [Check] = []
-        for rule in cluster {
+        for rule in cluster where storageCapacities || rule.resource != "csistoragecapacities" {
             for verb in rule.verbs.sorted() {
                 checks.append(Check(part: part(resource: rule.resource, verb: verb), verb: verb, group: rule.group, resource: rule.resource))
             }
@@ -70,7 +74,8 @@ enum RequiredPermissions {
     static func checks(config: ResolvedConfig) -> [Check] {
         checks(
             leaseNamespace: config.string("leaderElection.namespace"), leaseName: config.string("leaderElection.leaseName"),
-            ledgerNamespace: config.string("extender.sharedLedger.namespace"), ledgerName: config.string("extender.sharedLedger.name"))
+            ledgerNamespace: config.string("extender.sharedLedger.namespace"), ledgerName: config.string("extender.sharedLedger.name"),
+            storageCapacities: config.string("capacity.source") == "csistoragecapacity")
     }
 
     /// The part that needs `verb` on a cluster-wide resource.
