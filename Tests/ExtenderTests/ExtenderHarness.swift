@@ -41,7 +41,7 @@ struct ExtenderHarness: Sendable {
         }
         var logger = Logger(label: "test.extender")
         logger.logLevel = .critical
-        let caches = ClusterCaches(client: client, logger: logger)
+        let caches = ClusterCaches(client: client, storageCapacities: settings.keys.capacityFromStorageCapacity, logger: logger)
         let extender = SchedulerExtender(settings: settings, caches: caches, client: client, metrics: metrics, logger: logger)
         let (ports, portSink) = AsyncStream<Int>.makeStream()
         let server = ExtenderServer(extender: extender, registry: registry, logger: logger) { port in
