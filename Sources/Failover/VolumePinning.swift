@@ -1,3 +1,4 @@
+import Capacity
 public import Kube
 
 /// Decides whether a PersistentVolume lives on one node (a local LVM volume: it cannot follow
@@ -5,11 +6,11 @@ public import Kube
 /// one whose affinity admits several nodes: it follows the pod once detached, and is never
 /// rebuilt empty).
 public enum VolumePinning {
-    /// Node-affinity keys that name a single node.
-    static let nodeKeys: Set<String> = [
-        "kubernetes.io/hostname", "topology.carina.storage.io/node", "topology.topolvm.io/node", "topology.topolvm.cybozu.com/node",
-        "topology.lvm.csi/node", "openebs.io/nodename", "openebs.io/nodeid",
-    ]
+    /// Node-affinity keys that name a single node: the hostname, each known driver's topology key
+    /// (``DriverPreset``) and older or related drivers' keys.
+    static let nodeKeys: Set<String> = Set(DriverPreset.all.map(\.topologyKey)).union([
+        "kubernetes.io/hostname", "topology.topolvm.cybozu.com/node", "topology.lvm.csi/node",
+    ])
 
     static func namesNode(_ key: String) -> Bool {
         if nodeKeys.contains(key) { return true }

@@ -49,6 +49,24 @@ struct FailoverDecisionTests {
         #expect(!VolumePinning.isPinned(volume(), to: "node-2", nodeLabels: nil))
     }
 
+    @Test("each driver's volumes are pinned by its topology key: Carina, TopoLVM, OpenEBS LVM LocalPV", arguments: DriverPreset.all.map(\.name))
+    func driverVolumes(_ name: String) throws {
+        let driver = try #require(DriverPreset.named(name))
+        let labels = [driver.topologyKey: "worker-2", "kubernetes.io/hostname": "worker-2"]
+        // As the driver's external-provisioner writes it: one term, the topology key, one node.
+        let provisioned = volume(affinity: [NodeSelectorTerm(matchExpressions: [.init(key: driver.topologyKey, operator: "In", values: ["worker-2"])])])
+        #expect(VolumePinning.isPinned(provisioned, to: "worker-2", nodeLabels: labels))
+        #expect(!VolumePinning.isPinned(provisioned, to: "worker-3", nodeLabels: [driver.topologyKey: "worker-3"]))
+        // With the hostname as a second topology key (OpenEBS's Helm chart adds it), still one node.
+        let twoKeys = volume(affinity: [NodeSelectorTerm(matchExpressions: [
+            .init(key: driver.topologyKey, operator: "In", values: ["worker-2"]), .init(key: "kubernetes.io/hostname", operator: "In", values: ["worker-2"]),
+        ])])
+        #expect(VolumePinning.isPinned(twoKeys, to: "worker-2", nodeLabels: labels))
+        // A driver key admitting two nodes reaches elsewhere: never rebuilt empty.
+        let shared = volume(affinity: [NodeSelectorTerm(matchExpressions: [.init(key: driver.topologyKey, operator: "In", values: ["worker-2", "worker-3"])])])
+        #expect(!VolumePinning.isPinned(shared, to: "worker-2", nodeLabels: labels))
+    }
+
     func claim(_ name: String, volume: String, uid: String = UUID().uuidString) -> PersistentVolumeClaim {
         var claim = PersistentVolumeClaim(metadata: ObjectMeta(name: name, namespace: "db", uid: uid, annotations: [
             "pv.kubernetes.io/bind-completed": "yes", "volume.kubernetes.io/selected-node": "node-2", "team": "data",

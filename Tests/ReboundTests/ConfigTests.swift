@@ -1,3 +1,4 @@
+import Capacity
 import ReboundConfig
 import Foundation
 import Testing
@@ -54,6 +55,37 @@ struct ConfigTests {
         #expect(ConfigSchema.byPath["webhook.tls.certFile"]?.environmentVariable == "REBOUND_WEBHOOK_TLS_CERT_FILE")
         #expect(ConfigSchema.byPath["webhook.tls.clientCAFile"]?.environmentVariable == "REBOUND_WEBHOOK_TLS_CLIENT_CA_FILE")
         #expect(ConfigSchema.byPath["failover.notReadyTimeoutSeconds"]?.environmentVariable == "REBOUND_FAILOVER_NOT_READY_TIMEOUT_SECONDS")
+    }
+
+    @Test("compat.preset sets the driver's keys the configuration leaves alone, and names itself as their source")
+    func preset() throws {
+        let path = try write("compat:\n  preset: topolvm\n  provisioners: [topolvm.io]\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let config = try ConfigLoader.load(file: path, environment: [:], overrides: [])
+        #expect(config.list("compat.provisioners") == ["topolvm.io"], "set explicitly: the preset leaves it")
+        #expect(config.list("compat.volumeGroupParameters") == ["topolvm.io/device-class", "topolvm.cybozu.com/device-class"])
+        #expect(config.sources["compat.volumeGroupParameters"] == "compat.preset topolvm")
+        #expect(config.string("compat.defaultVolumeGroup") == "00default")
+        #expect(config.map("compat.legacyVolumeGroups").isEmpty)
+        #expect(config.string("capacity.source") == "annotation")
+        let keys = config.compatibilityKeys
+        #expect(keys.capacitySource == .annotation(prefix: "capacity.topolvm.io/"))
+        #expect(keys.defaultVolumeGroup == "00default")
+
+        let openebs = try ConfigLoader.load(file: nil, environment: ["REBOUND_COMPAT_PRESET": "openebs-lvm"], overrides: [])
+        #expect(openebs.compatibilityKeys == DriverPreset.openebsLVM.keys)
+        #expect(openebs.compatibilityKeys.capacityFromStorageCapacity)
+        // Only what reads CSIStorageCapacity objects asks for permission to.
+        #expect(RequiredPermissions.checks(config: openebs).contains { $0.resource == "csistoragecapacities" })
+        let carina = try ConfigLoader.load(file: nil, environment: [:], overrides: [])
+        #expect(!RequiredPermissions.checks(config: carina).contains { $0.resource == "csistoragecapacities" })
+        #expect(carina.compatibilityKeys == CompatibilityKeys())
+        #expect(carina.sources.isEmpty, "Carina's preset is the defaults: nothing is attributed to it")
+
+        // An explicit capacity source wins over the preset's.
+        let tracked = try ConfigLoader.load(file: nil, environment: [:], overrides: ["compat.preset=topolvm", "capacity.source=csistoragecapacity"])
+        #expect(tracked.compatibilityKeys.capacitySource == .storageCapacity)
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: nil, environment: [:], overrides: ["compat.preset=longhorn"]) }
     }
 
     @Test("errors name the key, the place and the fix", arguments: [

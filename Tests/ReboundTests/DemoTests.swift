@@ -1,3 +1,4 @@
+import Capacity
 import Foundation
 import Logging
 import Testing
@@ -36,6 +37,28 @@ struct DemoTests {
         // Only the two nodes with free space ever held the volume.
         let holders = report.nodes.filter { !$0.used.isEmpty }.map(\.name)
         #expect(Set(holders).isSubset(of: ["dev1-node-2", "dev1-node-3"]))
+    }
+
+    @Test("the seed story on TopoLVM and on OpenEBS LVM LocalPV: their objects, the same failover", arguments: ["topolvm", "openebs-lvm"])
+    func seedStoryOnDriver(_ name: String) async throws {
+        let driver = try #require(DriverPreset.named(name))
+        let report = try await run { $0.preset = driver }
+        #expect(report.success, "\(report.problems)")
+        #expect(report.moved == 1)
+        let text = report.timeline.map(\.text).joined(separator: "\n")
+        #expect(text.contains("as \(name) shapes it"))
+        // The webhook routed by the preset's groups: TopoLVM's device class, OpenEBS's StorageClass.
+        #expect(text.contains(driver == .topolvm ? #"volume requests {"hdd":1}"# : #"volume requests {"csi-carina-sc":1}"#), "\(text)")
+        // Failover knew the volume was pinned to the failed node by the driver's topology key:
+        // it kept the volume there and rebuilt the claim.
+        #expect(text.contains("ReboundVolumeRetained"))
+        #expect(text.contains("ReboundClaimDeleted"))
+        let pod = try #require(report.pods.first { $0.key == "mysql/my-cluster-mysql-0" })
+        #expect(pod.phase == "Running" && ["dev1-node-2", "dev1-node-3"].contains(pod.node) && pod.node != report.failedNode)
+        // The space the driver reports: 188 GiB less the one volume on each node that held one.
+        for node in report.nodes where ["dev1-node-2", "dev1-node-3"].contains(node.name) {
+            #expect(node.free["hdd"] == 188 - (node.used["hdd"] ?? 0), "\(node)")
+        }
     }
 
     @Test("the seed story with Rebound installed from deploy/: HTTPS extender with NodeNames, the manifests' webhook and configuration")

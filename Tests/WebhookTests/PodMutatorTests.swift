@@ -270,4 +270,26 @@ struct PodMutatorTests {
         #expect(patched["metadata"]?["annotations"] == ["example.com/failover": "true", "example.com/requests": #"{"nvme":4}"#])
         #expect(patched["spec"]?["containers"]?[0]?["resources"]?["requests"]?["example.com/local"] == "4")
     }
+
+    @Test("each driver's claims are routed by its preset: TopoLVM's default device class, OpenEBS per StorageClass")
+    func driverPresets() throws {
+        let topolvm = StorageClass(metadata: ObjectMeta(name: "topolvm-provisioner"), provisioner: "topolvm.io", parameters: ["csi.storage.k8s.io/fstype": "xfs"])
+        let openebs = StorageClass(metadata: ObjectMeta(name: "openebs-lvmpv"), provisioner: "local.csi.openebs.io", parameters: ["storage": "lvm", "volgroup": "lvmvg"])
+        let claims = [
+            "data-my-cluster-mysql-0": claim("data-my-cluster-mysql-0", size: "4Gi", storageClass: "topolvm-provisioner"),
+            "logs-my-cluster-mysql-0": claim("logs-my-cluster-mysql-0", size: "2Gi", storageClass: "openebs-lvmpv"),
+        ]
+        var pod = statefulSetPod()
+        pod["spec"]?["volumes"] = [
+            ["name": "data", "persistentVolumeClaim": ["claimName": "data-my-cluster-mysql-0"]],
+            ["name": "logs", "persistentVolumeClaim": ["claimName": "logs-my-cluster-mysql-0"]],
+        ]
+        for (preset, expected) in [(DriverPreset.topolvm, #"{"00default":4}"#), (.openebsLVM, #"{"openebs-lvmpv":2}"#)] {
+            let mutation = PodMutator.mutate(
+                pod: pod, namespaceLabels: [preset.keys.namespaceLabel: "true"], claims: claims,
+                storageClasses: StorageClassIndex([topolvm, openebs]), keys: preset.keys)
+            let patched = try JSONPatch.apply(mutation.operations, to: pod)
+            #expect(patched["metadata"]?["annotations"]?["rebound.io/volume-requests"] == .string(expected), "\(preset.name)")
+        }
+    }
 }
