@@ -110,6 +110,14 @@ enum DriverReport: Sendable, Hashable {
         }
     }
 
+    /// The labels a node's segment is selected by: the driver's topology keys. OpenEBS's Helm
+    /// chart adds the hostname to them (`allowedTopologies`).
+    static func topology(node: String, driver: DriverPreset) -> JSONObject {
+        var labels: JSONObject = [driver.topologyKey: .string(node)]
+        if driver == .openebsLVM { labels["kubernetes.io/hostname"] = .string(node) }
+        return labels
+    }
+
     /// A CSIStorageCapacity object as the external-provisioner writes it for a node-local driver.
     static func object(storageClass: String, node: String, freeGiB: Int64, driver: DriverPreset) -> JSONValue {
         [
@@ -119,7 +127,7 @@ enum DriverReport: Sendable, Hashable {
                 "labels": ["csi.storage.k8s.io/drivername": .string(driver.provisioners[0]), "csi.storage.k8s.io/managed-by": "external-provisioner"],
             ],
             "storageClassName": .string(storageClass),
-            "nodeTopology": ["matchLabels": [driver.topologyKey: .string(node)]],
+            "nodeTopology": ["matchLabels": .object(topology(node: node, driver: driver))],
             "capacity": .string("\(freeGiB)Gi"),
         ]
     }
