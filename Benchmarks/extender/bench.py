@@ -9,6 +9,10 @@ NodeNames, against the real `rebound serve` on `rebound sim`, side by side with 
 (b) full-list filter and prioritize: request latency, median of N runs, measured by a raw-socket
     client from the first byte sent to the last byte of the answer received;
 (c) NodeNames filter and prioritize: p50 and p99 over M requests each.
+
+With --storage-classes N, the cluster is OpenEBS LVM LocalPV's instead of Carina's: the nodes carry
+no capacity, N StorageClasses each have a CSIStorageCapacity object per node (N x 5,000 objects),
+and Rebound runs with compat.preset=openebs-lvm (capacity.source csistoragecapacity).
 """
 import argparse
 import gc
@@ -94,14 +98,22 @@ def main():
     parser.add_argument("--runs", type=int, default=15, help="full-list requests and orjson parses")
     parser.add_argument("--requests", type=int, default=500, help="NodeNames requests per verb")
     parser.add_argument("--binds", type=int, default=200, help="bind requests per replica setting (shared ledger on, off)")
+    parser.add_argument("--storage-classes", type=int, default=0, help="OpenEBS StorageClasses with a CSIStorageCapacity object per node (0: Carina's node capacity)")
     parser.add_argument("--json", help="write the results here too")
     options = parser.parse_args()
+    objects = options.storage_classes > 0
 
     print(f"generating {options.nodes} nodes ...", flush=True)
     nodes = [fixtures.node(i) for i in range(options.nodes)]
+    if objects:
+        nodes = [fixtures.as_openebs_node(n) for n in nodes]
     names = [n["metadata"]["name"] for n in nodes]
-    full_body = fixtures.args_with_nodes(nodes)
-    names_body = fixtures.args_with_names(names)
+    group = "openebs-lvm-0" if objects else "carina-vg-hdd"
+    storage_class = "openebs-lvm-0" if objects else "csi-carina-sc"
+    pod = json.loads(json.dumps(fixtures.POD))
+    pod["metadata"]["annotations"]["rebound.io/volume-requests"] = json.dumps({group: 1}, separators=(",", ":"))
+    full_body = fixtures.args_with_nodes(nodes, pod)
+    names_body = fixtures.args_with_names(names, pod)
     print(f"full-list body {len(full_body) / 1e6:.1f} MB ({len(full_body) // options.nodes} bytes a node), NodeNames body {len(names_body) / 1e3:.0f} kB", flush=True)
 
     workdir = tempfile.mkdtemp(prefix="rebound-bench-")
@@ -129,15 +141,24 @@ def main():
         post("/apis/storage.k8s.io/v1/storageclasses", orjson.dumps({
             "metadata": {"name": "csi-carina-sc"}, "provisioner": "carina.storage.io", "volumeBindingMode": "WaitForFirstConsumer",
             "parameters": {"carina.storage.io/disk-type": "carina-vg-hdd"}}))
+        if objects:
+            post("/api/v1/namespaces", b'{"metadata":{"name":"openebs"}}')
+            print(f"loading {options.storage_classes} StorageClasses x {options.nodes} CSIStorageCapacity objects ...", flush=True)
+            for class_index in range(options.storage_classes):
+                post("/apis/storage.k8s.io/v1/storageclasses", orjson.dumps(fixtures.storage_class(class_index)))
+                for index in range(options.nodes):
+                    post("/apis/storage.k8s.io/v1/namespaces/openebs/csistoragecapacities", orjson.dumps(fixtures.storage_capacity(index, class_index)))
         for index in range(2 * options.binds):
             post("/api/v1/namespaces/default/persistentvolumeclaims", orjson.dumps({
                 "metadata": {"name": f"data-bench-{index}"},
-                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "csi-carina-sc", "resources": {"requests": {"storage": "1Gi"}}}}))
+                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": storage_class, "resources": {"requests": {"storage": "1Gi"}}}}))
             post("/api/v1/namespaces/default/pods", orjson.dumps({
-                "metadata": {"name": f"bench-{index}", "annotations": {"rebound.io/volume-requests": '{"carina-vg-hdd":1}'}},
+                "metadata": {"name": f"bench-{index}", "annotations": {"rebound.io/volume-requests": json.dumps({group: 1}, separators=(",", ":"))}},
                 "spec": {"containers": [{"name": "db", "image": "mysql", "resources": {"requests": {"rebound.io/local-capacity": "1"}, "limits": {"rebound.io/local-capacity": "1"}}}],
                          "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": f"data-bench-{index}"}}]}}))
         local_port, local_health = free_port(), free_port()
+        preset = ["--set", "compat.preset=openebs-lvm"] if objects else []
+        started = time.perf_counter()
         for port, health, shared in ((extender_port, health_port, "true"), (local_port, local_health, "false")):
             processes.append(subprocess.Popen(
                 [options.rebound, "serve", "--kubeconfig", kubeconfig,
@@ -145,8 +166,9 @@ def main():
                  "--set", f"health.port={health}", "--set", "health.address=127.0.0.1", "--set", f"extender.sharedLedger.enabled={shared}",
                  # The client's rate limit off: (d) measures the ledger, not kube.qps (50/s by default).
                  "--set", "kube.qps=0",
-                 "--set", "webhook.enabled=false", "--set", "failover.enabled=false", "--set", "log.level=warning"]))
+                 "--set", "webhook.enabled=false", "--set", "failover.enabled=false", "--set", "log.level=warning"] + preset))
         wait_ready(extender_port)
+        ready_seconds = time.perf_counter() - started
         wait_ready(local_port)
         print("extender ready; measuring ...", flush=True)
         load_before = os.getloadavg()[0]
@@ -215,7 +237,7 @@ def main():
         orjson_on = statistics.median(parse_on)
         filter_median = statistics.median(full_filter)
         results = {
-            "nodes": options.nodes, "body_bytes": len(full_body), "passed": passed, "dropped": failed,
+            "nodes": options.nodes, "storage_classes": options.storage_classes, "ready_seconds": ready_seconds, "body_bytes": len(full_body), "passed": passed, "dropped": failed,
             "orjson_loads_ms_median_gc_off": ms(orjson_off), "orjson_loads_ms_median_gc_on": ms(orjson_on),
             "full_filter_ms_median": ms(filter_median), "full_prioritize_ms_median": ms(statistics.median(full_prioritize)),
             "ratio_filter_to_orjson_gc_off": filter_median / orjson_off, "ratio_filter_to_orjson_gc_on": filter_median / orjson_on,
@@ -227,6 +249,8 @@ def main():
             "load_average": [round(load_before, 2), round(load_after, 2)],
         }
         print()
+        source = f"{options.storage_classes} StorageClasses x {options.nodes} CSIStorageCapacity objects" if objects else "Carina's node capacity"
+        print(f"capacity from {source}; two replicas ready (caches synced, ledger read) {ready_seconds:.2f} s after start")
         print(f"| measurement ({options.nodes} nodes, {len(full_body) / 1e6:.1f} MB full-list body) | median | p99 |")
         print("|---|---|---|")
         print(f"| orjson.loads(body), collector off | {ms(orjson_off):.1f} ms | |")

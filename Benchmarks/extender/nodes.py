@@ -148,11 +148,43 @@ def compact(value) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def args_with_nodes(nodes: list) -> bytes:
+def args_with_nodes(nodes: list, pod: dict = POD) -> bytes:
     """ExtenderArgs for nodeCacheCapable: false."""
-    return b'{"Pod":' + compact(POD) + b',"Nodes":{"metadata":{},"items":[' + b",".join(compact(n) for n in nodes) + b']},"NodeNames":null}'
+    return b'{"Pod":' + compact(pod) + b',"Nodes":{"metadata":{},"items":[' + b",".join(compact(n) for n in nodes) + b']},"NodeNames":null}'
 
 
-def args_with_names(names: list) -> bytes:
+def args_with_names(names: list, pod: dict = POD) -> bytes:
     """ExtenderArgs for nodeCacheCapable: true."""
-    return b'{"Pod":' + compact(POD) + b',"Nodes":null,"NodeNames":' + compact(names) + b'}'
+    return b'{"Pod":' + compact(pod) + b',"Nodes":null,"NodeNames":' + compact(names) + b'}'
+
+
+def storage_class(index: int) -> dict:
+    """An OpenEBS LVM LocalPV StorageClass (capacity from CSIStorageCapacity)."""
+    return {"metadata": {"name": f"openebs-lvm-{index}"}, "provisioner": "local.csi.openebs.io", "volumeBindingMode": "WaitForFirstConsumer",
+            "parameters": {"storage": "lvm", "volgroup": f"lvmvg-{index}"}}
+
+
+def as_openebs_node(node_object: dict) -> dict:
+    """The node without Carina's resources, with OpenEBS's topology label."""
+    for field in ("capacity", "allocatable"):
+        for key in [k for k in node_object["status"][field] if k.startswith("carina.storage.io/")]:
+            del node_object["status"][field][key]
+    node_object["metadata"]["labels"]["openebs.io/nodename"] = node_object["metadata"]["name"]
+    return node_object
+
+
+def storage_capacity(index: int, storage_class_index: int) -> dict:
+    """The CSIStorageCapacity object OpenEBS's external-provisioner publishes for one class on node
+    `index`: the same free space node(index) reports for hdd (class 0) or ssd (class 1)."""
+    carina = node(index)["status"]["allocatable"]
+    gib = carina["carina.storage.io/carina-vg-hdd" if storage_class_index % 2 == 0 else "carina.storage.io/carina-vg-ssd"]
+    name = f"worker-{index:05d}"
+    return {
+        "metadata": {"generateName": "csisc-", "namespace": "openebs",
+                     "labels": {"csi.storage.k8s.io/drivername": "local.csi.openebs.io", "csi.storage.k8s.io/managed-by": "external-provisioner"},
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "openebs-lvm-controller-7d9f8c6b5d",
+                                          "uid": "5b0a2f1e-0000-4000-8000-00000000c0de", "controller": True}]},
+        "storageClassName": f"openebs-lvm-{storage_class_index}",
+        "nodeTopology": {"matchLabels": {"kubernetes.io/hostname": name, "openebs.io/nodename": name}},
+        "capacity": f"{gib}Gi",
+    }

@@ -1,4 +1,5 @@
 public import Kube
+import Capacity
 
 /// Generates a large cluster of realistic objects (the size and shape of what a real API server
 /// returns: managed fields, container statuses, node images) for scale tests and benchmarks.
@@ -7,11 +8,15 @@ public struct SyntheticCluster: Sendable {
     public var pods: Int
     /// Pods go into this many namespaces (`synthetic-0`, …).
     public var namespaces: Int
+    /// OpenEBS LVM LocalPV StorageClasses (`openebs-lvm-0`, …), each with a CSIStorageCapacity
+    /// object per node, as the driver's external-provisioner publishes them.
+    public var storageClasses: Int
 
-    public init(nodes: Int, pods: Int, namespaces: Int = 20) {
+    public init(nodes: Int, pods: Int, namespaces: Int = 20, storageClasses: Int = 0) {
         self.nodes = nodes
         self.pods = pods
         self.namespaces = max(1, namespaces)
+        self.storageClasses = max(0, storageClasses)
     }
 
     /// Creates the namespaces, nodes and pods in the store; returns how many objects were created.
@@ -23,8 +28,26 @@ public struct SyntheticCluster: Sendable {
             created += 1
         }
         for index in 0..<nodes {
-            _ = try await store.create(Node.resourceType, namespace: nil, object: Self.node(index))
+            var node = Self.node(index)
+            if storageClasses > 0 { node["metadata"]?["labels"]?[DriverPreset.openebsLVM.topologyKey] = .string("node-\(index)") }
+            _ = try await store.create(Node.resourceType, namespace: nil, object: node)
             created += 1
+        }
+        if storageClasses > 0 {
+            _ = try await store.create(Namespace.resourceType, namespace: nil, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "openebs"]])
+            created += 1
+        }
+        for storageClass in 0..<storageClasses {
+            _ = try await store.create(StorageClass.resourceType, namespace: nil, object: [
+                "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": ["name": .string("openebs-lvm-\(storageClass)")],
+                "provisioner": "local.csi.openebs.io", "parameters": ["storage": "lvm", "volgroup": .string("lvmvg-\(storageClass)")],
+                "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": true,
+            ])
+            created += 1
+            for index in 0..<nodes {
+                _ = try await store.create(CSIStorageCapacity.resourceType, namespace: "openebs", object: Self.storageCapacity(storageClass: storageClass, node: index))
+                created += 1
+            }
         }
         for index in 0..<pods {
             let namespace = "synthetic-\(index % namespaces)"
@@ -88,6 +111,28 @@ public struct SyntheticCluster: Sendable {
                     "operatingSystem": "linux", "osImage": "Debian GNU/Linux 12 (bookworm)", "systemUUID": .string("uuid-\(index)"),
                 ],
             ],
+        ]
+    }
+
+    /// A CSIStorageCapacity object as OpenEBS LVM LocalPV's external-provisioner writes it: owned
+    /// by the controller's ReplicaSet, labelled with the driver, selecting one node by both of the
+    /// chart's topology keys, with its managed fields.
+    public static func storageCapacity(storageClass: Int, node index: Int) -> JSONValue {
+        let node = "node-\(index)"
+        return [
+            "apiVersion": "storage.k8s.io/v1", "kind": "CSIStorageCapacity",
+            "metadata": [
+                "name": .string("csisc-\(storageClass)-\(index)"), "generateName": "csisc-", "namespace": "openebs", "creationTimestamp": timestamp,
+                "labels": ["csi.storage.k8s.io/drivername": "local.csi.openebs.io", "csi.storage.k8s.io/managed-by": "external-provisioner"],
+                "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "openebs-lvm-controller-7d9f8c6b5d", "uid": "5b0a2f1e-0000-4000-8000-00000000c0de", "controller": true]],
+                "managedFields": [[
+                    "manager": "csi-provisioner", "operation": "Update", "apiVersion": "storage.k8s.io/v1", "time": timestamp, "fieldsType": "FieldsV1",
+                    "fieldsV1": ["f:capacity": [:], "f:metadata": ["f:generateName": [:], "f:labels": [".": [:], "f:csi.storage.k8s.io/drivername": [:], "f:csi.storage.k8s.io/managed-by": [:]], "f:ownerReferences": [:]], "f:nodeTopology": [:], "f:storageClassName": [:]],
+                ]],
+            ],
+            "storageClassName": .string("openebs-lvm-\(storageClass)"),
+            "nodeTopology": ["matchLabels": ["kubernetes.io/hostname": .string(node), "openebs.io/nodename": .string(node)]],
+            "capacity": .string("\(100 + (index * 7 + storageClass * 13) % 400)Gi"),
         ]
     }
 

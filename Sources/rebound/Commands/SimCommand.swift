@@ -51,6 +51,9 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("synthetic-pods"), help: "Also create this many realistic running pods spread over the synthetic nodes.")
     var syntheticPods = 0
 
+    @Option(name: .customLong("synthetic-storage-classes"), help: "With --synthetic-nodes: also this many OpenEBS LVM LocalPV StorageClasses, each with a CSIStorageCapacity object per node (capacity.source csistoragecapacity).")
+    var syntheticStorageClasses = 0
+
     @Flag(help: "Also run the control loops: a scheduler, the StatefulSet controller, pvc-protection, a local-volume provisioner, kubelets and the node lifecycle controller.")
     var controllers = false
 
@@ -71,7 +74,9 @@ struct SimCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-        guard syntheticNodes >= 0, syntheticPods >= 0 else { throw ValidationError("--synthetic-nodes and --synthetic-pods cannot be negative") }
+        guard syntheticNodes >= 0, syntheticPods >= 0, syntheticStorageClasses >= 0 else {
+            throw ValidationError("--synthetic-nodes, --synthetic-pods and --synthetic-storage-classes cannot be negative")
+        }
         if token != nil && !tls { throw ValidationError("--token needs --tls: kubectl never sends a token over plain HTTP") }
         if schedulerConfig != nil && !controllers { throw ValidationError("--scheduler-config needs --controllers") }
         for endpoint in serviceEndpoints where endpoint.split(separator: "=").count != 2 || !endpoint.contains("/") {
@@ -92,9 +97,9 @@ struct SimCommand: AsyncParsableCommand {
             let objects = try await SimScenario(yaml: String(decoding: data, as: UTF8.self)).load(into: store)
             logger.info("scenario loaded", metadata: ["file": "\(scenario)", "objects": "\(objects.count)", "took": "\(ContinuousClock.now - started)"])
         }
-        if syntheticNodes > 0 || syntheticPods > 0 {
+        if syntheticNodes > 0 || syntheticPods > 0 || syntheticStorageClasses > 0 {
             let started = ContinuousClock.now
-            let count = try await SyntheticCluster(nodes: syntheticNodes, pods: syntheticPods).load(into: store)
+            let count = try await SyntheticCluster(nodes: syntheticNodes, pods: syntheticPods, storageClasses: syntheticStorageClasses).load(into: store)
             logger.info("synthetic objects created", metadata: ["objects": "\(count)", "took": "\(ContinuousClock.now - started)"])
         }
         var serverTLS: SimServer.TLS?
