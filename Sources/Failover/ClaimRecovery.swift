@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Kube
 
 /// The durable record of a claim rebuild in progress, kept on the old PersistentVolume (which
@@ -61,6 +61,15 @@ public enum ClaimRecovery {
         guard let template = pendingTemplate(on: volume), let replaced = replacedUID(on: volume) else { return nil }
         guard let current else { return usedOnFailedNode ? .wait : .create(template) }
         return current.metadata.uid == replaced ? .wait : .clear
+    }
+
+    /// When the failover that kept `volume` happened, from its ``failedAtLabel``.
+    public static func failedAt(on volume: PersistentVolume) -> Date? {
+        guard let text = volume.metadata.labels?[failedAtLabel], text.utf8.count == 16 else { return nil }
+        // 20261121T160500Z → 2026-11-21T16:05:00Z
+        let c = Array(text)
+        let iso = "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8]))T\(String(c[9..<11])):\(String(c[11..<13])):\(String(c[13..<15]))Z"
+        return KubeTime.parse(iso)
     }
 
     /// A timestamp allowed in a label value: `20261121T160500Z`.

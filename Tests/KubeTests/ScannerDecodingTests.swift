@@ -49,6 +49,25 @@ struct ScannerDecodingTests {
         #expect(scanned.metadata == decoded.metadata)
     }
 
+    @Test("CSIStorageCapacity objects: the external-provisioner's shape, every field, and nulls")
+    func storageCapacities() throws {
+        for index in 0..<10 {
+            let object = SyntheticCluster.storageCapacity(storageClass: index % 2, node: index).serialized()
+            #expect(try CSIStorageCapacity.decode(scanning: object) == JSONDecoder().decode(CSIStorageCapacity.self, from: Data(object)))
+        }
+        let full = Array(#"""
+            {"apiVersion":"storage.k8s.io/v1","kind":"CSIStorageCapacity","metadata":{"name":"c","namespace":"ns"},"storageClassName":"fast",
+             "nodeTopology":{"matchLabels":{"a":"b"},"matchExpressions":[{"key":"k","operator":"In","values":["x","y"]}]},
+             "capacity":"100Gi","maximumVolumeSize":1073741824,"unknown":[1]}
+            """#.utf8)
+        let scanned = try CSIStorageCapacity.decode(scanning: full)
+        #expect(scanned == (try JSONDecoder().decode(CSIStorageCapacity.self, from: Data(full))))
+        #expect(scanned.maximumVolumeSize == Quantity("1Gi"))
+        let nulls = Array(#"{"metadata":{"name":"c"},"storageClassName":"fast","nodeTopology":null,"capacity":null,"maximumVolumeSize":null}"#.utf8)
+        #expect(try CSIStorageCapacity.decode(scanning: nulls) == JSONDecoder().decode(CSIStorageCapacity.self, from: Data(nulls)))
+        #expect(throws: JSONError.self) { try CSIStorageCapacity.decode(scanning: Array(#"{"metadata":{"name":"c"}}"#.utf8)) }
+    }
+
     @Test("wrong types and missing required fields are errors, not crashes", arguments: [
         #"{"metadata":{"name":5}}"#, #"{"spec":{"containers":[{"image":"x"}]}}"#, #"{"spec":{"volumes":[{"name":"v","persistentVolumeClaim":{}}]}}"#,
         #"{"metadata":{"creationTimestamp":"yesterday"}}"#, #"{"metadata":"#,

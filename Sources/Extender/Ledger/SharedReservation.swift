@@ -1,6 +1,6 @@
 import Capacity
-import Foundation
-import Kube
+public import Foundation
+public import Kube
 
 /// One placed pod's reservation as every replica sees it: the value stored under the pod's uid in
 /// the shared ledger's ConfigMap, e.g.
@@ -8,15 +8,15 @@ import Kube
 ///
 /// The ConfigMap is Rebound's own, but anyone with write access to its namespace could edit it:
 /// reading is bounded and refuses anything malformed (the entry is then ignored and logged).
-struct SharedReservation: Sendable, Hashable {
+public struct SharedReservation: Sendable, Hashable {
     /// `namespace/name`.
-    var pod: String
-    var uid: String
-    var node: String
+    public var pod: String
+    public var uid: String
+    public var node: String
     /// GiB per volume group.
-    var gib: [String: Int64]
+    public var gib: [String: Int64]
     /// When the reservation was made (wall clock: replicas compare it).
-    var reservedAt: Date
+    public var reservedAt: Date
 
     /// Longest value read (a reservation for a pod needing a handful of groups is ~200 bytes).
     static let maximumValueBytes = 4096
@@ -37,7 +37,7 @@ struct SharedReservation: Sendable, Hashable {
     }
 
     /// Reads the value stored under `key`; nil when either is malformed or out of bounds.
-    init?(key uid: String, value: String) {
+    public init?(key uid: String, value: String) {
         guard Self.isValidKey(uid), value.utf8.count <= Self.maximumValueBytes,
             let json = try? JSONValue(parsing: Array(value.utf8)),
             let pod = json["pod"]?.stringValue, let slash = pod.firstIndex(of: "/"), slash != pod.startIndex, pod.index(after: slash) != pod.endIndex,
@@ -65,5 +65,12 @@ struct SharedReservation: Sendable, Hashable {
     /// A ConfigMap key: a pod uid (letters, digits and `-`, at most 64 characters).
     static func isValidKey(_ key: String) -> Bool {
         !key.isEmpty && key.utf8.count <= 64 && key.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == 0x2D }
+    }
+}
+
+extension SharedReservation {
+    /// Every well-formed reservation in the shared ledger's ConfigMap (malformed entries are left out).
+    public static func all(in configMap: ConfigMap) -> [SharedReservation] {
+        (configMap.data ?? [:]).compactMap { SharedReservation(key: $0.key, value: $0.value) }.sorted { $0.pod < $1.pod }
     }
 }

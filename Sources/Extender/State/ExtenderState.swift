@@ -190,17 +190,18 @@ actor ExtenderState {
         var verdicts: [PlacementVerdict] = []
         verdicts.reserveCapacity(count)
         var left = computeLeft ? [Int64](repeating: 0, count: groups * count) : []
-        // Only CSIStorageCapacity reports a largest volume: skip that lookup otherwise.
+        // With CSIStorageCapacity, full Node objects in a request carry no capacity: the cache's do.
         let limited = capacities != nil
 
-        /// Judges candidate `candidate` given its free GiB in requested group `g` (nil: not reported).
-        func judgeCapacity(_ candidate: Int, name: String, free: (Int) -> Int64?) -> PlacementVerdict {
+        /// Judges candidate `candidate` given its free GiB in requested group `g` (nil: not
+        /// reported) and the largest volume the group takes (nil: no limit).
+        func judgeCapacity(_ candidate: Int, name: String, free: (Int) -> Int64?, maxVolume: (Int) -> Int64?) -> PlacementVerdict {
             let promisedHere = promised?[name]
             for index in 0..<groups {
                 let (group, needed, largest) = rule.requests[index]
                 let reported = free(index)
                 let promisedGiB = promisedHere?[group] ?? 0
-                let maxVolume = limited ? nodes[name]?.capacity.maxVolumeGiB[group] : nil
+                let maxVolume = maxVolume(index)
                 if let shortfall = PlacementRule.shortfall(group: group, needed: needed, free: reported, promised: promisedGiB, largest: largest, maxVolume: maxVolume) {
                     return shortfall
                 }
@@ -213,14 +214,15 @@ actor ExtenderState {
         case .scanned(let scanned):
             for index in scanned.indices {
                 var summary = scanned[index].summary
-                // With CSIStorageCapacity, the request's Node objects carry no capacity: the cache's do.
                 if limited { summary.capacity = nodes[summary.name]?.capacity ?? NodeCapacity() }
                 if case .unhealthy(let reasons) = summary.health {
                     verdicts.append(.dropped(.unhealthy, reasons.map(\.description).joined(separator: "; ")))
                 } else if let pin = firstViolatedPin(pins, name: summary.name, labels: summary.labels) {
                     verdicts.append(.dropped(.pinned, pin.reason))
                 } else {
-                    verdicts.append(judgeCapacity(index, name: summary.name) { summary.capacity[rule.requests[$0].group] })
+                    verdicts.append(judgeCapacity(
+                        index, name: summary.name, free: { summary.capacity[rule.requests[$0].group] },
+                        maxVolume: { summary.capacity.maxVolumeGiB[rule.requests[$0].group] }))
                 }
             }
         case .names(let names):
@@ -233,6 +235,13 @@ actor ExtenderState {
             for (index, request) in rule.requests.enumerated() {
                 if let column = table.column(request.group) { free.replaceSubrange(index * stride..<(index + 1) * stride, with: column) }
             }
+            // Limits side by side the same way, only when some node has one for a requested group.
+            var limits: [Int64]?
+            for (index, request) in rule.requests.enumerated() {
+                guard let column = table.limitColumn(request.group) else { continue }
+                if limits == nil { limits = [Int64](repeating: NodeTable.notReported, count: stride * groups) }
+                limits!.replaceSubrange(index * stride..<(index + 1) * stride, with: column)
+            }
             for (index, name) in names.enumerated() {
                 guard let slot = table.slot(of: name) else {
                     verdicts.append(.dropped(.notFound, "node not found in the extender's node cache"))
@@ -243,10 +252,16 @@ actor ExtenderState {
                 } else if let pin = firstViolatedPin(pins, name: name, labels: [:]) {
                     verdicts.append(.dropped(.pinned, pin.reason))
                 } else {
-                    verdicts.append(judgeCapacity(index, name: name) { group in
-                        let raw = free[group * stride + slot]
-                        return raw == NodeTable.notReported ? nil : raw
-                    })
+                    verdicts.append(judgeCapacity(
+                        index, name: name,
+                        free: { group in
+                            let raw = free[group * stride + slot]
+                            return raw == NodeTable.notReported ? nil : raw
+                        },
+                        maxVolume: { group in
+                            guard let raw = limits?[group * stride + slot], raw != NodeTable.notReported else { return nil }
+                            return raw
+                        }))
                 }
             }
         }

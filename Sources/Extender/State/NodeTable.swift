@@ -13,6 +13,9 @@ struct NodeTable: Sendable {
     private var slots: [String: Int] = [:]
     private var unhealthy: [String?] = []
     private var columns: [String: [Int64]] = [:]
+    /// The largest single volume per group and slot (``notReported``: no limit), only for groups
+    /// some node limits (CSIStorageCapacity `maximumVolumeSize`).
+    private var limits: [String: [Int64]] = [:]
     private var vacant: [Int] = []
 
     /// The slot of a node, nil when the node is not cached.
@@ -25,6 +28,9 @@ struct NodeTable: Sendable {
 
     /// Free GiB of `group` per slot (``notReported`` where a node does not report it); nil when no node does.
     func column(_ group: String) -> [Int64]? { columns[group] }
+
+    /// The largest volume of `group` per slot (``notReported``: no limit); nil when no node limits it.
+    func limitColumn(_ group: String) -> [Int64]? { limits[group] }
 
     var count: Int { slots.count }
 
@@ -45,6 +51,7 @@ struct NodeTable: Sendable {
             slot = unhealthy.count
             unhealthy.append(nil)
             for group in groups { columns[group]!.append(Self.notReported) }
+            for group in Array(limits.keys) { limits[group]!.append(Self.notReported) }
         }
         slots[summary.name] = slot
         if case .unhealthy(let reasons) = summary.health {
@@ -59,12 +66,18 @@ struct NodeTable: Sendable {
             if columns[group] == nil { columns[group] = Array(repeating: Self.notReported, count: unhealthy.count) }
             columns[group]![slot] = gib
         }
+        for group in Array(limits.keys) where summary.capacity.maxVolumeGiB[group] == nil { limits[group]![slot] = Self.notReported }
+        for (group, gib) in summary.capacity.maxVolumeGiB {
+            if limits[group] == nil { limits[group] = Array(repeating: Self.notReported, count: unhealthy.count) }
+            limits[group]![slot] = gib
+        }
     }
 
     mutating func remove(_ name: String) {
         guard let slot = slots.removeValue(forKey: name) else { return }
         unhealthy[slot] = nil
         for group in groups { columns[group]![slot] = Self.notReported }
+        for group in Array(limits.keys) { limits[group]![slot] = Self.notReported }
         vacant.append(slot)
     }
 }

@@ -68,10 +68,11 @@ extension ObjectMeta {
 }
 
 extension CSIStorageCapacity {
-    /// The object with only what placement reads: identity, class, topology and sizes (a cluster
-    /// of 5,000 nodes and two classes holds 10,000 of them).
+    /// The object with only what placement reads: name, namespace, resource version, class,
+    /// topology and sizes (a cluster of 5,000 nodes and two classes holds 10,000 of them; owners,
+    /// labels and the uid are dropped).
     public var trimmedForCache: CSIStorageCapacity {
-        CSIStorageCapacity(metadata: metadata.trimmedForCache(keepLabels: false), storageClassName: storageClassName,
-                           nodeTopology: nodeTopology, capacity: capacity, maximumVolumeSize: maximumVolumeSize)
+        CSIStorageCapacity(metadata: ObjectMeta(name: metadata.name, namespace: metadata.namespace, resourceVersion: metadata.resourceVersion),
+                           storageClassName: storageClassName, nodeTopology: nodeTopology, capacity: capacity, maximumVolumeSize: maximumVolumeSize)
     }
 }

@@ -53,3 +53,32 @@ public struct YAMLConversionError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
+
+extension JSONValue {
+    /// The value as a YAML document (`-o yaml`), reading back to the same value: members in
+    /// order, strings that YAML would read as something else (numbers, booleans, null, or with
+    /// special characters) double-quoted.
+    public var yamlText: String {
+        (try? Yams.serialize(node: yamlNode, sortKeys: false)) ?? "\(self)\n"
+    }
+
+    private var yamlNode: Yams.Node {
+        switch self {
+        case .null: return Yams.Node("null", Tag(.null))
+        case .bool(let flag): return Yams.Node(flag ? "true" : "false", Tag(.bool))
+        case .number(let text): return Yams.Node(text, Tag(.int))
+        case .string(let text):
+            return Yams.Node(text, Tag(.str), Self.isPlainYAML(text) ? .plain : .doubleQuoted)
+        case .array(let items): return Yams.Node(items.map(\.yamlNode))
+        case .object(let members): return Yams.Node(members.map { (Yams.Node($0.key, Tag(.str), Self.isPlainYAML($0.key) ? .plain : .doubleQuoted), $0.value.yamlNode) })
+        }
+    }
+
+    /// Whether a string can be written unquoted and still read back as that string.
+    private static func isPlainYAML(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
+        let allowed = text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._/-".unicodeScalars.contains($0)) }
+        let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "y", "n", "nan", "inf"]
+        return allowed && !reserved.contains(text.lowercased())
+    }
+}
