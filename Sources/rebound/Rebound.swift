@@ -14,6 +14,6 @@ struct Rebound: AsyncParsableCommand {
 
             Start with `rebound demo` to watch a node failure play out on a simulated cluster.
             """,
-        subcommands: [DemoCommand.self, ServeCommand.self, SimCommand.self, CheckCommand.self, CertsCommand.self, ConfigCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, SimCommand.self, CheckCommand.self, StatusCommand.self, VolumesCommand.self, CertsCommand.self, ConfigCommand.self]
     )
 }

@@ -145,11 +145,5 @@ struct DemoReport: Sendable {
     static func seconds(_ value: Double) -> String { String(format: "%.2f s", value) }
     static func number(_ value: Double) -> String { String(format: "%.3f", value) }
 
-    func table(_ header: [String], _ rows: [[String]]) -> String {
-        let widths = header.indices.map { column in ([header] + rows).map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "   ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
-    }
+    func table(_ header: [String], _ rows: [[String]]) -> String { TextTable.render(header, rows) }
 }

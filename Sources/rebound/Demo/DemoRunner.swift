@@ -30,6 +30,14 @@ struct DemoOptions: Sendable {
     var deploy: String?
     /// The local CSI driver the cluster runs (`compat.preset`); the scenario is shaped for it.
     var preset = DriverPreset.carina
+    /// Called with the cluster's kubeconfig once every pod runs (before the failure) and once the
+    /// story has ended (tests look at the cluster then, as an operator would with `rebound status`).
+    var checkpoint: (@Sendable (DemoCheckpoint, String) async -> Void)?
+}
+
+/// Moments of the story a ``DemoOptions/checkpoint`` sees.
+enum DemoCheckpoint: Sendable {
+    case beforeFailure, afterRecovery
 }
 
 /// Runs the whole failover story on ClusterSim with Rebound's real parts talking over their
@@ -115,13 +123,17 @@ struct DemoRunner {
         background.append(Task { await observer.run() })
         await observer.waitUntilWatching()
         let plan = try await DemoPlan.load(options: options, api: api, store: store, timeline: timeline)
+        await options.checkpoint?(.beforeFailure, kubeconfigPath)
         let lifecycle = await NodeLifecycle(store: store, heartbeatInterval: .milliseconds(250), gracePeriod: options.nodeGrace)
         background.append(Task { await lifecycle.run() })
         let report = try await plan.play(store: store, provisioner: provisioner, lifecycle: lifecycle, timeline: timeline, timeout: options.timeout, notReadyTimeout: options.notReadyTimeout)
+        await options.checkpoint?(.afterRecovery, kubeconfigPath)
 
         if options.keepRunning {
             say("")
-            say("The cluster keeps running. kubectl --kubeconfig \(kubeconfigPath) get pods -A   (Ctrl-C to stop)")
+            say("The cluster keeps running (Ctrl-C to stop). Look at it with:")
+            say("  kubectl --kubeconfig \(kubeconfigPath) get pods -A")
+            say("  rebound status --kubeconfig \(kubeconfigPath) \(Self.statusSettings(options).map { "--set \($0)" }.joined(separator: " "))")
             let wait = ServiceGroup(configuration: ServiceGroupConfiguration(services: [WaitForShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try? await wait.run()
         }
@@ -134,6 +146,13 @@ struct DemoRunner {
         await runtime.shutdown()
         await server.stop()
         return report
+    }
+}
+
+extension DemoRunner {
+    /// The demo's settings `rebound status` must share to judge its cluster as its Rebound does.
+    static func statusSettings(_ options: DemoOptions) -> [String] {
+        ["compat.preset=\(options.preset.name)", "failover.notReadyTimeoutSeconds=\(options.notReadyTimeout)", "leaderElection.namespace=rebound-system"]
     }
 }
 

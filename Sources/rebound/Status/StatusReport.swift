@@ -107,18 +107,30 @@ struct StatusReport: Sendable {
         func group(of claim: PersistentVolumeClaim) -> String? {
             classes.resolve(claim.spec?.storageClassName).flatMap { keys.volumeGroup(of: $0) }
         }
+        // The node a volume is pinned to: node-local drivers name it in a one-value node affinity
+        // term (its topology key's value is the node's name), which VolumePinning confirms.
         func pinnedNode(_ volume: PersistentVolume) -> String? {
-            snapshot.nodes.first { VolumePinning.isPinned(volume, to: $0.name, nodeLabels: $0.metadata.labels) }?.name
-                ?? volume.metadata.labels?[ClaimRecovery.failedNodeLabel]
+            let term: NodeSelectorTerm? = volume.spec?.nodeAffinity?.required?.nodeSelectorTerms.first
+            var named: [String] = []
+            for requirement in term?.matchExpressions ?? [] where requirement.operator == "In" && requirement.values?.count == 1 {
+                named.append(requirement.values![0])
+            }
+            for requirement in term?.matchFields ?? [] where requirement.key == "metadata.name" && requirement.values?.count == 1 {
+                named.append(requirement.values![0])
+            }
+            for candidate in named {
+                if let node = nodesByName[candidate], VolumePinning.isPinned(volume, to: candidate, nodeLabels: node.metadata.labels) { return candidate }
+            }
+            return volume.metadata.labels?[ClaimRecovery.failedNodeLabel]
         }
 
         // Nodes: health, failover state, space.
         let capacities = NodeCapacities.compute(nodes: snapshot.nodes, storageCapacities: snapshot.storageCapacities, keys: keys)
+        // Space held by the local volumes on each node: bound ones and retained ones alike.
         var used: [String: [String: Int64]] = [:]
-        for claim in snapshot.claims where claim.isBound {
-            guard let group = group(of: claim), let name = claim.volumeName, let volume = volumesByName[name], let node = pinnedNode(volume) else { continue }
-            let size = volume.spec?.capacity?["storage"] ?? claim.requestedStorage ?? .zero
-            used[node, default: [:]][group, default: 0] += size.ceiling(binaryPower: 3) ?? 0
+        for volume in snapshot.volumes {
+            guard let group = classes.resolve(volume.spec?.storageClassName ?? "").flatMap({ keys.volumeGroup(of: $0) }), let node = pinnedNode(volume) else { continue }
+            used[node, default: [:]][group, default: 0] += volume.spec?.capacity?["storage"]?.ceiling(binaryPower: 3) ?? 0
         }
         var reserved: [String: [String: Int64]] = [:]
         for reservation in snapshot.ledger.map(SharedReservation.all(in:)) ?? [] {
@@ -135,7 +147,9 @@ struct StatusReport: Sendable {
             switch detector.state(of: facts, now: now) {
             case .healthy: break
             case .suspect(let deadline):
-                failover = "suspect: counts as failed in \(Self.duration(deadline.timeIntervalSince(now)))"
+                failover = facts.readySince == nil
+                    ? "suspect: not Ready since a time the node does not say; failover counts it failed \(Self.duration(settings.notReadyTimeout.seconds)) after first seeing it"
+                    : "suspect: counts as failed in \(Self.duration(deadline.timeIntervalSince(now)))"
             case .failed(let reason):
                 failover = "failed: \(reason)"
                 failed = true

@@ -44,13 +44,7 @@ enum AccessReview {
         let rows = access.map { item in
             [item.allowed == true ? "allowed" : item.allowed == false ? "DENIED" : "unknown", item.check.verb, resourceName(item.check), item.check.part]
         }
-        let header = ["ACCESS", "VERB", "RESOURCE", "NEEDED BY"]
-        var widths = header.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return TextTable.render(["ACCESS", "VERB", "RESOURCE", "NEEDED BY"], rows, separator: "  ")
     }
 
     /// Asks about every check, in order.

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Kube
 import Logging
@@ -28,9 +29,13 @@ struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Sets up process-wide logging once, from `log.level` and `log.format`.
+/// Sets up process-wide logging once, from `log.level` and `log.format`. swift-log allows one
+/// bootstrap a process; later calls (a command run in-process by a test after another) keep the first.
 enum ReboundLogging {
+    private static let done = Mutex(false)
+
     static func bootstrap(level: String, format: String) {
+        guard !done.withLock({ done in defer { done = true }; return done }) else { return }
         let logLevel = Logger.Level(rawValue: level) ?? .info
         LoggingSystem.bootstrap { label in
             if format == "json" {
