@@ -93,6 +93,7 @@ public actor FailoverController {
 
     /// Runs until the calling task is cancelled (the caches must be running).
     public func run() async {
+        metrics.initialise()
         let nodeEvents = await caches.nodes.subscribe(replay: false)
         let podEvents = await caches.pods.subscribe(replay: false)
         let claimEvents = await caches.claims.subscribe(replay: false)
@@ -293,6 +294,7 @@ public actor FailoverController {
         }
         let held = heldByGuard
         heldByGuard = []
+        metrics.pending(retrying: await queue.failingCount, heldByGuard: 0)
         for key in held { await queue.add(key) }
     }
 
@@ -375,6 +377,8 @@ public actor FailoverController {
             let delay = await queue.retry(key)
             logger.info("will retry pod migration", metadata: ["pod": "\(key)", "in": "\(delay)"])
         }
+        if outcome != .heldByGuard { heldByGuard.remove(key) }
+        metrics.pending(retrying: await queue.failingCount, heldByGuard: heldByGuard.count)
     }
 
     /// Forgets the hold announced for a pod that no longer waits.

@@ -7,6 +7,30 @@ public struct FailoverMetrics: Sendable {
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) { self.factory = factory }
 
+    /// Creates the series alerts and dashboards read, at zero, so they exist (and `increase()`
+    /// works) before the first failure: a series that appears only when something goes wrong
+    /// hides that first occurrence from a rate.
+    func initialise() {
+        for result in ["success", "failure"] { Counter(label: "rebound_failover_migrations_total", dimensions: [("result", result)], factory: factory).increment(by: 0) }
+        for result in ["success", "failure", "retry"] {
+            Counter(label: "rebound_failover_actions_total", dimensions: [("action", "delete_pod"), ("result", result)], factory: factory).increment(by: 0)
+        }
+        for reason in ["node_recovered", "node_unreadable"] { Counter(label: "rebound_failover_aborts_total", dimensions: [("reason", reason)], factory: factory).increment(by: 0) }
+        for reason in ["awaiting_confirmation", "shared_claim"] { Counter(label: "rebound_failover_holds_total", dimensions: [("reason", reason)], factory: factory).increment(by: 0) }
+        for kind in ["renew_timeout", "duplicate_identity"] { Counter(label: "rebound_leader_problems_total", dimensions: [("kind", kind)], factory: factory).increment(by: 0) }
+        _ = Timer(label: "rebound_failover_migration_seconds", dimensions: [("stage", "complete")], factory: factory)
+        failedNodes(0)
+        paused(false)
+        pending(retrying: 0, heldByGuard: 0)
+    }
+
+    /// Opted-in pods on failed nodes not moved yet: those whose migration failed and waits to be
+    /// retried, and those the partition guard holds.
+    func pending(retrying: Int, heldByGuard: Int) {
+        Gauge(label: "rebound_failover_pending_pods", dimensions: [("state", "retrying")], factory: factory).record(retrying)
+        Gauge(label: "rebound_failover_pending_pods", dimensions: [("state", "held_by_guard")], factory: factory).record(heldByGuard)
+    }
+
     /// One API write (or, in dry-run, one write that would have been made).
     func action(_ action: String, result: String) {
         Counter(label: "rebound_failover_actions_total", dimensions: [("action", action), ("result", result)], factory: factory).increment()

@@ -91,6 +91,8 @@ public actor LeaderElector {
     /// Campaigns for the lease until cancelled; while it is held, runs `work` in a task that is
     /// cancelled (and awaited) as soon as leadership is lost. On cancellation the lease is released.
     public func run(whileLeading work: @escaping @Sendable () async -> Void) async {
+        // 0 until it leads: "no replica leads" is then sum(...) == 0, not an absent series.
+        metrics.leader(false)
         while !Task.isCancelled {
             guard await acquire() else { break }
             setLeading(true)

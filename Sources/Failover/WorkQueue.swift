@@ -13,6 +13,8 @@ actor WorkQueue<Key: Hashable & Sendable> {
 
     /// Keys waiting to be processed.
     var queuedCount: Int { order.count - head }
+    /// Keys that failed at least once and were not processed successfully since.
+    var failingCount: Int { failures.count }
 
     /// Marks `key` as needing processing.
     func add(_ key: Key) {

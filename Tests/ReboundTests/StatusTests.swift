@@ -32,7 +32,8 @@ struct StatusTests {
         options.live = false
         options.timeout = .seconds(90)
         let settings = DemoRunner.statusSettings(options)
-        options.checkpoint = { moment, kubeconfig in
+        options.checkpoint = { moment, access in
+            let kubeconfig = access.kubeconfig
             var report = try? await Self.report(kubeconfig: kubeconfig, settings: settings)
             // The failed node counts as failed 3 s after its Ready condition changed; Rebound may
             // have seen it a moment before this one-shot read, whose clock starts at the condition.

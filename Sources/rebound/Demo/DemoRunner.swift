@@ -32,7 +32,15 @@ struct DemoOptions: Sendable {
     var preset = DriverPreset.carina
     /// Called with the cluster's kubeconfig once every pod runs (before the failure) and once the
     /// story has ended (tests look at the cluster then, as an operator would with `rebound status`).
-    var checkpoint: (@Sendable (DemoCheckpoint, String) async -> Void)?
+    var checkpoint: (@Sendable (DemoCheckpoint, DemoAccess) async -> Void)?
+}
+
+/// How a ``DemoOptions/checkpoint`` reaches the demo's cluster and its Rebound.
+struct DemoAccess: Sendable {
+    /// The simulated cluster's kubeconfig.
+    var kubeconfig: String
+    /// Rebound's Prometheus endpoint.
+    var metricsURL: String
 }
 
 /// Moments of the story a ``DemoOptions/checkpoint`` sees.
@@ -123,11 +131,12 @@ struct DemoRunner {
         background.append(Task { await observer.run() })
         await observer.waitUntilWatching()
         let plan = try await DemoPlan.load(options: options, api: api, store: store, timeline: timeline)
-        await options.checkpoint?(.beforeFailure, kubeconfigPath)
+        let access = DemoAccess(kubeconfig: kubeconfigPath, metricsURL: "http://127.0.0.1:\(ports[2])/metrics")
+        await options.checkpoint?(.beforeFailure, access)
         let lifecycle = await NodeLifecycle(store: store, heartbeatInterval: .milliseconds(250), gracePeriod: options.nodeGrace)
         background.append(Task { await lifecycle.run() })
         let report = try await plan.play(store: store, provisioner: provisioner, lifecycle: lifecycle, timeline: timeline, timeout: options.timeout, notReadyTimeout: options.notReadyTimeout)
-        await options.checkpoint?(.afterRecovery, kubeconfigPath)
+        await options.checkpoint?(.afterRecovery, access)
 
         if options.keepRunning {
             say("")

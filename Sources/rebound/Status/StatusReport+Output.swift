@@ -52,8 +52,8 @@ extension StatusReport {
         section("NODES")
         var nodeRows: [[String]] = []
         for node in nodes {
-            let health = node.healthy ? node.health : style.warning(node.health)
-            let failover = node.failover.map { node.failed ? style.warning($0) : $0 } ?? "-"
+            let health = node.healthy ? node.healthShort : style.warning(node.healthShort)
+            let failover = node.failoverShort.map { node.failed ? style.warning($0) : $0 } ?? "-"
             if node.groups.isEmpty { nodeRows.append([node.name, health, failover, "-", "", "", ""]) }
             for (index, group) in node.groups.enumerated() {
                 let first = index == 0

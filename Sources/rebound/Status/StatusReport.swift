@@ -23,9 +23,13 @@ struct StatusReport: Sendable {
         var name: String
         /// `Ready`, or why not, as the extender judges it.
         var health: String
+        /// The same in a few words, for the table: `Ready=Unknown, tainted unreachable`.
+        var healthShort: String
         var healthy: Bool
-        /// Failover's view: nil when healthy; "NotReady for 12 s (counts as failed after 30 s)"; "failed: …".
+        /// Failover's view: nil when healthy; "suspect: counts as failed in 26 s"; "failed: …".
         var failover: String?
+        /// The same in a few words, for the table: `suspect (failed in 26 s)`, `failed 2 min ago`.
+        var failoverShort: String?
         var failed: Bool
         var groups: [GroupSpace]
     }
@@ -143,24 +147,37 @@ struct StatusReport: Sendable {
             let facts = settings.fencing.facts(of: node)
             if !facts.isHealthy { unhealthyCount += 1 }
             var failover: String?
+            var failoverShort: String?
             var failed = false
             switch detector.state(of: facts, now: now) {
             case .healthy: break
             case .suspect(let deadline):
-                failover = facts.readySince == nil
-                    ? "suspect: not Ready since a time the node does not say; failover counts it failed \(Self.duration(settings.notReadyTimeout.seconds)) after first seeing it"
-                    : "suspect: counts as failed in \(Self.duration(deadline.timeIntervalSince(now)))"
+                if facts.readySince == nil {
+                    failover = "suspect: not Ready since a time the node does not say; failover counts it failed \(Self.duration(settings.notReadyTimeout.seconds)) after first seeing it"
+                    failoverShort = "suspect (since unknown)"
+                } else {
+                    failover = "suspect: counts as failed in \(Self.duration(deadline.timeIntervalSince(now)))"
+                    failoverShort = "suspect (failed in \(Self.duration(deadline.timeIntervalSince(now))))"
+                }
             case .failed(let reason):
                 failover = "failed: \(reason)"
                 failed = true
                 report.failedNodes.append(node.name)
+                if case .notReady(_, let since) = reason {
+                    failoverShort = "failed (NotReady \(Self.duration(now.timeIntervalSince(since))))"
+                } else {
+                    failoverShort = "failed (\(reason))"
+                }
             }
             let capacity = capacities[node.name] ?? NodeCapacity()
             let groups = Set(capacity.freeGiB.keys).union(used[node.name]?.keys ?? [:].keys).union(reserved[node.name]?.keys ?? [:].keys)
-            let health: String
-            if case .unhealthy(let reasons) = verdict { health = reasons.map(\.description).joined(separator: "; ") } else { health = "Ready" }
+            var health = "Ready", healthShort = "Ready"
+            if case .unhealthy(let reasons) = verdict {
+                health = reasons.map(\.description).joined(separator: "; ")
+                healthShort = reasons.map(Self.short).joined(separator: ", ")
+            }
             report.nodes.append(NodeRow(
-                name: node.name, health: health, healthy: verdict == .healthy, failover: failover, failed: failed,
+                name: node.name, health: health, healthShort: healthShort, healthy: verdict == .healthy, failover: failover, failoverShort: failoverShort, failed: failed,
                 groups: groups.sorted().map { GroupSpace(group: $0, freeGiB: capacity[$0], reservedGiB: reserved[node.name]?[$0] ?? 0, usedGiB: used[node.name]?[$0] ?? 0) }))
         }
         let guardFraction = snapshot.nodes.isEmpty ? 0 : Double(unhealthyCount) / Double(snapshot.nodes.count)
@@ -266,6 +283,16 @@ struct StatusReport: Sendable {
             name: volume.name, node: node, failedAt: failedAt, ageSeconds: failedAt.map { now.timeIntervalSince($0) },
             sizeGiB: volume.spec?.capacity?["storage"]?.ceiling(binaryPower: 3), storageClass: volume.spec?.storageClassName, claim: claim,
             phase: volume.status?.phase ?? "", reclaimPolicy: volume.spec?.persistentVolumeReclaimPolicy ?? "", nodeBack: back, bound: bound)
+    }
+
+    /// An unhealthy reason in a word or two.
+    static func short(_ reason: UnhealthyReason) -> String {
+        switch reason {
+        case .notReady(let status): "Ready=\(status)"
+        case .taint(let key): "tainted \(key.split(separator: "/").last.map(String.init) ?? key)"
+        case .unschedulable: "cordoned"
+        case .deleting: "deleting"
+        }
     }
 
     /// `42 s`, `7 min`, `3 h`, `2 d`.
