@@ -182,4 +182,16 @@ struct JSONPatchTests {
         #expect(JSONPatch.merge(patch, into: original) == modified)
         #expect(JSONPatch.mergePatch(from: original, to: original) == nil)
     }
+
+    @Test("documents write as YAML that reads back: quoting where YAML would retype a string, order kept, 500 levels deep")
+    func yamlOutput() throws {
+        let value = try JSONValue(parsing: Array(#"""
+            {"b":"true","a":"188","c":188,"d":"plain-text/ok","e":"with: colon","f":"","g":null,"h":[1,"x",{"k":false}],"i":"naïve","j":"0x1F","k":"~","l":"line\nbreak"}
+            """#.utf8))
+        let text = value.yamlText
+        #expect(text.hasPrefix("b: \"true\"\na: \"188\"\nc: 188\nd: plain-text/ok\n"), "\(text)")
+        #expect(try JSONValue.documents(fromYAML: text) == [value])
+        let deep = try JSONValue(parsing: Array((String(repeating: "[", count: 500) + "1" + String(repeating: "]", count: 500)).utf8))
+        #expect(try JSONValue.documents(fromYAML: deep.yamlText) == [deep])
+    }
 }

@@ -17,5 +17,12 @@ runFuzzer { data, size in
     _ = try? Node.decode(scanning: bytes)
     _ = try? KubeList<Node>.decode(scanning: bytes)
     _ = try? KubeList<Pod>.decode(scanning: bytes)
+    if let capacity = try? CSIStorageCapacity.decode(scanning: bytes) {
+        // Whatever a driver publishes, reading it for placement never traps.
+        _ = capacity.trimmedForCache
+        _ = capacity.reaches(nodeLabels: ["kubernetes.io/hostname": "n1"])
+    }
+    // Any document can be written as YAML (rebound status -o yaml) without trapping.
+    if let value = try? JSONValue(parsing: input(data, size)) { _ = value.yamlText }
     return 0
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capacity
 import ClusterSim
 import Foundation
 import Kube
@@ -54,6 +55,9 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("synthetic-storage-classes"), help: "With --synthetic-nodes: also this many OpenEBS LVM LocalPV StorageClasses, each with a CSIStorageCapacity object per node (capacity.source csistoragecapacity).")
     var syntheticStorageClasses = 0
 
+    @Option(help: ArgumentHelp("The local CSI driver the cluster runs: \(DriverPreset.all.map(\.name).joined(separator: ", ")). The scenario's Carina objects are reshaped as that driver's (StorageClasses, topology labels, capacity annotations or CSIStorageCapacity objects), and with --controllers the provisioner plays it.", valueName: "driver"))
+    var preset = DriverPreset.carina.name
+
     @Flag(help: "Also run the control loops: a scheduler, the StatefulSet controller, pvc-protection, a local-volume provisioner, kubelets and the node lifecycle controller.")
     var controllers = false
 
@@ -85,16 +89,20 @@ struct SimCommand: AsyncParsableCommand {
         guard capacityReportDelay >= 0, capacityReportDelay <= 3600 else { throw ValidationError("--capacity-report-delay must be from 0 to 3600 seconds") }
         if capacityReportDelay > 0 && !controllers { throw ValidationError("--capacity-report-delay needs --controllers") }
         guard nodeGrace >= 1 else { throw ValidationError("--node-grace must be at least 1") }
+        guard DriverPreset.named(preset) != nil else {
+            throw ValidationError("--preset must be one of \(DriverPreset.all.map(\.name).joined(separator: ", ")), not \(preset)")
+        }
     }
 
     func run() async throws {
         ReboundLogging.bootstrap(level: logLevel, format: "text")
         let logger = Logger(label: "rebound.sim")
         let store = SimStore()
+        let driver = DriverPreset.named(preset) ?? .carina
         if let scenario {
             guard let data = FileManager.default.contents(atPath: scenario) else { throw CLIError("cannot read the scenario \(scenario)") }
             let started = ContinuousClock.now
-            let objects = try await SimScenario(yaml: String(decoding: data, as: UTF8.self)).load(into: store)
+            let objects = try await SimScenario(yaml: String(decoding: data, as: UTF8.self)).translated(to: driver).load(into: store)
             logger.info("scenario loaded", metadata: ["file": "\(scenario)", "objects": "\(objects.count)", "took": "\(ContinuousClock.now - started)"])
         }
         if syntheticNodes > 0 || syntheticPods > 0 || syntheticStorageClasses > 0 {
@@ -131,7 +139,7 @@ struct SimCommand: AsyncParsableCommand {
             scheduler = simScheduler
             let running: [any SimController] = [
                 StatefulSetController(api: api), PVCProtectionController(store: store),
-                LocalVolumeProvisioner(store: store, reportDelay: .milliseconds(Int64(capacityReportDelay * 1000))), NodeAgent(store: store), simScheduler,
+                LocalVolumeProvisioner(store: store, driver: driver, reportDelay: .milliseconds(Int64(capacityReportDelay * 1000))), NodeAgent(store: store), simScheduler,
             ]
             loops = running.map { controller in Task { await controller.run(store: store) } }
             let lifecycle = await NodeLifecycle(store: store, heartbeatInterval: .seconds(max(1, nodeGrace / 4)), gracePeriod: .seconds(nodeGrace))
