@@ -26,7 +26,9 @@ struct StatusSnapshot: Sendable {
         var snapshot = StatusSnapshot()
         // The objects the report cannot do without: a failure here ends the command.
         snapshot.nodes = try await client.listAll(Node.self).items
-        snapshot.pods = try await client.listAll(Pod.self).items
+        // Trimmed as the caches trim them (what the report reads stays): 50,000 pods fit in little memory.
+        snapshot.pods = try await client.listAll(Pod.self).items.map(\.trimmedForCache)
+        snapshot.nodes = snapshot.nodes.map(\.trimmedForCache)
         snapshot.claims = try await client.listAll(PersistentVolumeClaim.self).items
         snapshot.volumes = try await client.listAll(PersistentVolume.self).items
         snapshot.storageClasses = try await client.listAll(StorageClass.self).items
