@@ -65,11 +65,10 @@ public enum ClaimRecovery {
 
     /// When the failover that kept `volume` happened, from its ``failedAtLabel``.
     public static func failedAt(on volume: PersistentVolume) -> Date? {
-        guard let text = volume.metadata.labels?[failedAtLabel], text.utf8.count == 16 else { return nil }
-        // 20261121T160500Z → 2026-11-21T16:05:00Z
-        let c = Array(text)
-        let iso = "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8]))T\(String(c[9..<11])):\(String(c[11..<13])):\(String(c[13..<15]))Z"
-        return KubeTime.parse(iso)
+        // 20261121T160500Z → 2026-11-21T16:05:00Z. The label is anyone's to edit: read bytes, not characters.
+        guard let bytes = volume.metadata.labels?[failedAtLabel].map({ Array($0.utf8) }), bytes.count == 16 else { return nil }
+        func part(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        return KubeTime.parse("\(part(0..<4))-\(part(4..<6))-\(part(6..<8))T\(part(9..<11)):\(part(11..<13)):\(part(13..<15))Z")
     }
 
     /// A timestamp allowed in a label value: `20261121T160500Z`.

@@ -163,6 +163,15 @@ struct StatusTests {
         #expect(report.attention.contains { $0.hasPrefix("no failover leader") })
         #expect(report.attention.contains { $0.hasPrefix("db/protected on failed node n1") })
         #expect(report.partitionGuard == nil, "1 of 4 is within the default share")
+        #expect(report.migrations.allSatisfy { $0.reason == "no replica leads failover" })
+
+        // With a leader: the pod with a network claim waits for the node to be confirmed down.
+        snapshot.lease = Self.snapshot.lease
+        let led = StatusReport.build(snapshot, keys: Self.keys, settings: FailoverSettings(), now: Date())
+        let reasons = Dictionary(uniqueKeysWithValues: led.migrations.map { ($0.object, $0.reason) })
+        #expect(reasons["db/network"]?.hasPrefix("a claim is not node-local") == true)
+        #expect(reasons["db/protected"]?.hasPrefix("not moved yet") == true)
+        #expect(!led.attention.contains { $0.hasPrefix("no failover leader") })
 
         // Three of four nodes down: the guard holds, and says so.
         snapshot.nodes[1] = Self.node("n2", ready: "Unknown", since: Date(timeIntervalSinceNow: -600))
@@ -215,6 +224,15 @@ struct StatusTests {
                 _ = try await client.patch(PersistentVolume.self, "used-n1", .merge(["spec": ["claimRef": ["uid": .string(created.metadata.uid ?? "")]]]))
                 // An ordinary volume, never kept by failover.
                 _ = try await client.create(PersistentVolume(metadata: ObjectMeta(name: "other"), spec: PersistentVolumeSpec(persistentVolumeReclaimPolicy: "Retain")))
+
+                // A failure time nobody can read (the label is anyone's to edit) is never old enough.
+                var garbled = Self.retainedVolume("garbled", node: "n9", age: 0)
+                garbled.metadata.labels?[ClaimRecovery.failedAtLabel] = "2026112\u{E9}T16050Z"
+                let row = try #require(StatusReport.retained(garbled, nodes: [:], claims: [:], now: Date()))
+                #expect(row.failedAt == nil && row.ageSeconds == nil)
+                let selection = try VolumesCommand.Selection.parse(["--older-than", "0s"])
+                #expect(!selection.matches(row))
+                #expect(throws: (any Error).self) { try VolumesCommand.Selection.parse(["--older-than", "7 days"]) }
 
                 func policies() async throws -> [String: String] {
                     Dictionary(uniqueKeysWithValues: try await client.list(PersistentVolume.self).items.map { ($0.name, $0.spec?.persistentVolumeReclaimPolicy ?? "") })

@@ -25,7 +25,7 @@ extension SimScenario {
         var objects: [JSONValue] = []
         // Local classes: name → group, after renaming.
         var classes: [(name: String, group: String)] = []
-        var nodes: [(name: String, freeGiB: [String: Int64])] = []
+        var nodes: [(name: String, index: Int, freeGiB: [String: Int64])] = []
         for object in self.objects {
             var object = object
             switch object["kind"]?.stringValue {
@@ -53,7 +53,7 @@ extension SimScenario {
                 var labels = object["metadata"]?["labels"]?.objectValue ?? [:]
                 if !free.isEmpty { labels[driver.topologyKey] = .string(name) }
                 object["metadata"]?["labels"] = .object(labels)
-                nodes.append((name, free))
+                nodes.append((name, objects.count, free))
             default:
                 break
             }
@@ -67,12 +67,12 @@ extension SimScenario {
             for report in reports {
                 switch report {
                 case .annotation(let annotationPrefix):
-                    var annotations = objects.nodeAnnotations(named: node.name)
+                    var annotations = objects[node.index]["metadata"]?["annotations"]?.objectValue ?? [:]
                     for (group, gib) in node.freeGiB {
                         let bytes = gib.multipliedReportingOverflow(by: 1 << 30)
                         annotations[annotationPrefix + group] = .string(String(bytes.overflow ? Int64.max : bytes.partialValue))
                     }
-                    objects.setNodeAnnotations(annotations, named: node.name)
+                    objects[node.index]["metadata"]?["annotations"] = .object(annotations)
                 case .storageCapacity:
                     for storageClass in classes {
                         guard let gib = node.freeGiB[storageClass.group] else { continue }
@@ -84,16 +84,5 @@ extension SimScenario {
             }
         }
         return SimScenario(objects: objects)
-    }
-}
-
-extension [JSONValue] {
-    fileprivate func nodeAnnotations(named name: String) -> JSONObject {
-        first { $0["kind"] == "Node" && $0["metadata"]?["name"]?.stringValue == name }?["metadata"]?["annotations"]?.objectValue ?? [:]
-    }
-
-    fileprivate mutating func setNodeAnnotations(_ annotations: JSONObject, named name: String) {
-        guard let index = firstIndex(where: { $0["kind"] == "Node" && $0["metadata"]?["name"]?.stringValue == name }) else { return }
-        self[index]["metadata"]?["annotations"] = .object(annotations)
     }
 }

@@ -75,8 +75,8 @@ struct StatusCommand: AsyncParsableCommand {
     /// Reads the cluster, bounded by `timeout`.
     static func read(config: ResolvedConfig, keys: CompatibilityKeys, timeout: Int) async throws -> StatusSnapshot {
         let client = try KubeClient(try makeClientConfiguration(config))
-        defer { Task { try? await client.shutdown() } }
         let result = await withDeadline(.seconds(timeout)) { try await StatusSnapshot.fetch(client: client, config: config, keys: keys) }
+        try? await client.shutdown()
         guard let result else { throw CLIError("the cluster could not be read within \(timeout) s (API server \(client.configuration.server))") }
         do { return try result.get() } catch {
             throw CLIError("cannot read the cluster at \(client.configuration.server): \(error)")

@@ -170,7 +170,7 @@ struct StatusReport: Sendable {
                 }
             }
             let capacity = capacities[node.name] ?? NodeCapacity()
-            let groups = Set(capacity.freeGiB.keys).union(used[node.name]?.keys ?? [:].keys).union(reserved[node.name]?.keys ?? [:].keys)
+            let groups = Set(capacity.freeGiB.keys).union(used[node.name].map { Array($0.keys) } ?? []).union(reserved[node.name].map { Array($0.keys) } ?? [])
             var health = "Ready", healthShort = "Ready"
             if case .unhealthy(let reasons) = verdict {
                 health = reasons.map(\.description).joined(separator: "; ")
@@ -218,11 +218,29 @@ struct StatusReport: Sendable {
             report.workloads.append(WorkloadRow(pod: pod.key, node: pod.nodeName, phase: pod.status?.phase ?? "", claims: claims, problems: problems))
         }
 
+        // Leader.
+        if let spec = snapshot.lease?.spec, let holder = spec.holderIdentity, !holder.isEmpty {
+            let renewed = spec.renewTime.map { now.timeIntervalSince($0.date) }
+            let expired = renewed.map { $0 > Double(spec.leaseDurationSeconds ?? 15) } ?? true
+            report.leader = expired ? nil : holder
+            report.leaderRenewedSecondsAgo = renewed
+        }
+        if report.leader == nil { report.attention.append("no failover leader: no Rebound replica holds the failover Lease, so failed nodes are not acted on") }
+
         // Failovers: opted-in pods still on failed nodes, and claims being rebuilt.
         let failed = Set(report.failedNodes)
         for row in report.workloads where row.problems.allSatisfy({ !$0.hasPrefix("opted out") }) {
             guard let node = row.node, failed.contains(node) else { continue }
-            let reason = report.partitionGuard != nil ? "the partition guard holds migration" : "waiting for Rebound's failover controller (is a replica leading?)"
+            let reason: String
+            if report.partitionGuard != nil {
+                reason = "the partition guard holds migration"
+            } else if report.leader == nil {
+                reason = "no replica leads failover"
+            } else if row.claims.contains(where: { $0.group == nil }), !(snapshot.nodes.first { $0.name == node }.map { settings.fencing.facts(of: $0).outOfService } ?? true) {
+                reason = "a claim is not node-local: it moves once the node is confirmed down (taint it node.kubernetes.io/out-of-service)"
+            } else {
+                reason = "not moved yet: see the Events on the pod and the leader's log"
+            }
             report.migrations.append(MigrationRow(object: row.pod, node: node, state: "stuck", reason: reason))
         }
         for volume in snapshot.volumes.sorted(by: { $0.name < $1.name }) where volume.metadata.labels?[ClaimRecovery.failedNodeLabel] != nil {
@@ -237,15 +255,6 @@ struct StatusReport: Sendable {
         for migration in report.migrations where migration.state == "stuck" {
             report.attention.append("\(migration.object) on failed node \(migration.node): \(migration.reason)")
         }
-
-        // Leader.
-        if let spec = snapshot.lease?.spec, let holder = spec.holderIdentity, !holder.isEmpty {
-            let renewed = spec.renewTime.map { now.timeIntervalSince($0.date) }
-            let expired = renewed.map { $0 > Double(spec.leaseDurationSeconds ?? 15) } ?? true
-            report.leader = expired ? nil : holder
-            report.leaderRenewedSecondsAgo = renewed
-        }
-        if report.leader == nil { report.attention.append("no failover leader: no Rebound replica holds the failover Lease, so failed nodes are not acted on") }
 
         // Retained volumes.
         for volume in snapshot.volumes.sorted(by: { $0.name < $1.name }) {
@@ -273,10 +282,6 @@ struct StatusReport: Sendable {
             claim = key
             // Still bound only while the claim it names (that very claim, by uid) exists and uses it.
             if let current = claims[key], current.volumeName == volume.name, reference.uid == nil || current.metadata.uid == reference.uid { bound = true }
-        }
-        if volume.status?.phase == "Bound" && claim != nil && bound == false {
-            // The API says Bound but the claim is gone or replaced: it will turn Released.
-            bound = false
         }
         let back = nodes[node].map { NodeHealth.verdict(for: $0.healthFacts) == .healthy } ?? false
         return RetainedVolume(

@@ -78,8 +78,12 @@ struct VolumesCommand: AsyncParsableCommand {
             let config = try options.resolve()
             ReboundLogging.bootstrap(level: "error", format: config.string("log.format"))
             let client = try KubeClient(try makeClientConfiguration(config))
-            defer { Task { try? await client.shutdown() } }
-            let volumes = try await VolumesCommand.read(client: client).filter(selection.matches)
+            let volumes: [StatusReport.RetainedVolume]
+            do { volumes = try await VolumesCommand.read(client: client).filter(selection.matches) } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try? await client.shutdown()
             switch output {
             case .table: say(volumes.isEmpty ? "no retained volumes" : StatusReport.retainedTable(volumes, style: TerminalStyle.resolve(color)))
             default: say(output.render(.array(volumes.map(\.json))))
@@ -122,7 +126,11 @@ struct VolumesCommand: AsyncParsableCommand {
             let logger = Logger(label: "rebound.volumes")
             let client = try KubeClient(try makeClientConfiguration(config))
             let recorder = EventRecorder(client: client, component: "rebound", instance: "rebound-volumes", logger: logger)
-            let volumes = try await VolumesCommand.read(client: client).filter(selection.matches)
+            let volumes: [StatusReport.RetainedVolume]
+            do { volumes = try await VolumesCommand.read(client: client).filter(selection.matches) } catch {
+                try? await client.shutdown()
+                throw error
+            }
             var outcomes: [(volume: StatusReport.RetainedVolume, outcome: String)] = []
             for volume in volumes {
                 outcomes.append((volume, await prune(volume, client: client, recorder: recorder, logger: logger)))
