@@ -65,6 +65,31 @@ struct StorageCapacityTests {
         #expect(index.capacity(labels: ["n": "2"])["lvm"] == 6)
     }
 
+    @Test("a changed object reaches exactly the nodes carrying its label now, after nodes are relabelled or removed")
+    func refreshFollowsLabels() async {
+        let state = ExtenderState(strategy: .spreadout, reservationTTL: .seconds(300), capacityFromObjects: true)
+        func node(_ name: String, pool: String) -> NodeSummary {
+            NodeSummary(name: name, health: .healthy, capacity: NodeCapacity(), labels: ["kubernetes.io/hostname": name, "pool": pool])
+        }
+        await state.replaceNodes([node("n1", pool: "a"), node("n2", pool: "b"), node("n3", pool: "a")])
+        await state.upsertStorageCapacity(key: "x", Self.object("x", storageClass: "fast", labels: ["pool": "a"], capacity: "20Gi"))
+        func fits(_ gib: Int64) async -> [Bool] {
+            await state.filter(pod: .init(key: "p/\(gib)", uid: nil), requests: VolumeGroupRequests(["fast": gib]), pins: [],
+                               candidates: .names(["n1", "n2", "n3"]), now: .now).map(\.fits)
+        }
+        #expect(await fits(15) == [true, false, true])
+        // n2 joins pool a, n3 leaves it, then the driver reports less room: the new members follow.
+        await state.upsertNode(node("n2", pool: "a"))
+        await state.upsertNode(node("n3", pool: "b"))
+        #expect(await fits(15) == [true, true, false])
+        await state.upsertStorageCapacity(key: "x", Self.object("x", storageClass: "fast", labels: ["pool": "a"], capacity: "10Gi"))
+        #expect(await fits(15) == [false, false, false])
+        #expect(await fits(8) == [true, true, false])
+        await state.removeNode("n1")
+        await state.removeStorageCapacity(key: "x")
+        #expect(await fits(1) == [false, false, false])
+    }
+
     // MARK: Over HTTP
 
     static var settings: ExtenderSettings {

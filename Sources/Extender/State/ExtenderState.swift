@@ -35,6 +35,10 @@ actor ExtenderState {
     private var ledger: ReservationLedger
     /// Free space per StorageClass from CSIStorageCapacity objects; nil when nodes report capacity themselves.
     private var capacities: StorageCapacityIndex?
+    /// Node names by the value of each label key CSIStorageCapacity objects are filed under
+    /// (their anchor), so a changed object refreshes only the nodes it can reach: a driver
+    /// publishing thousands of objects at once must not cost thousands of passes over every node.
+    private var nodesByLabel: [String: [String: Set<String>]] = [:]
     /// True once the caches have synced and this state was built from them.
     private(set) var isReady = false
     private var changeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -80,7 +84,14 @@ actor ExtenderState {
 
     private func store(_ summary: NodeSummary) {
         var summary = summary
-        if let capacities { summary.capacity = capacities.capacity(labels: summary.labels) }
+        if let capacities {
+            summary.capacity = capacities.capacity(labels: summary.labels)
+            let previous = nodes[summary.name]?.labels
+            for key in Array(nodesByLabel.keys) where previous?[key] != summary.labels[key] {
+                if let old = previous?[key] { nodesByLabel[key]![old]?.remove(summary.name) }
+                if let new = summary.labels[key] { nodesByLabel[key]![new, default: []].insert(summary.name) }
+            }
+        }
         nodes[summary.name] = summary
         table.upsert(summary)
         ledger.report(node: summary.name, freeGiB: summary.capacity.freeGiB)
@@ -112,17 +123,42 @@ actor ExtenderState {
         changed()
     }
 
-    /// Recomputes the capacity of the nodes `entries` select.
+    /// Recomputes the capacity of the nodes `entries` select: for an entry filed under a label,
+    /// only the nodes carrying that label value; otherwise every node.
     private func refresh(reachedBy entries: [StorageCapacityIndex.Entry]) {
         guard !entries.isEmpty else { return }
-        for summary in Array(nodes.values) where entries.contains(where: { $0.selector.matches(summary.labels) }) { store(summary) }
+        var candidates: Set<String> = []
+        for entry in entries {
+            guard let anchor = entry.anchor else {
+                candidates = Set(nodes.keys)
+                break
+            }
+            candidates.formUnion(nodes(labelled: anchor.key, anchor.value))
+        }
+        for name in candidates {
+            guard let summary = nodes[name], entries.contains(where: { $0.selector.matches(summary.labels) }) else { continue }
+            store(summary)
+        }
         changed()
+    }
+
+    /// The nodes whose label `key` is `value`, from an index of that key built on first use.
+    private func nodes(labelled key: String, _ value: String) -> Set<String> {
+        if nodesByLabel[key] == nil {
+            var byValue: [String: Set<String>] = [:]
+            for (name, summary) in nodes { if let value = summary.labels[key] { byValue[value, default: []].insert(name) } }
+            nodesByLabel[key] = byValue
+        }
+        return nodesByLabel[key]?[value] ?? []
     }
 
     /// The CSIStorageCapacity objects counted (tests and diagnostics).
     var storageCapacityCount: Int { capacities?.count ?? 0 }
 
     func removeNode(_ name: String) {
+        if let labels = nodes[name]?.labels {
+            for key in Array(nodesByLabel.keys) { if let value = labels[key] { nodesByLabel[key]![value]?.remove(name) } }
+        }
         nodes.removeValue(forKey: name)
         table.remove(name)
         ledger.nodeRemoved(name)

@@ -20,7 +20,18 @@ struct StorageCapacityIndex: Sendable {
         /// The largest single volume, in GiB rounded down; nil: no limit beyond ``freeGiB``.
         var maxVolumeGiB: Int64?
         /// The `matchLabels` pair the entry is filed under; nil: checked for every node.
-        var anchor: String?
+        var anchor: (key: String, value: String)?
+
+        static func == (lhs: Entry, rhs: Entry) -> Bool {
+            lhs.storageClass == rhs.storageClass && lhs.selector == rhs.selector && lhs.freeGiB == rhs.freeGiB && lhs.maxVolumeGiB == rhs.maxVolumeGiB
+                && lhs.anchor?.key == rhs.anchor?.key && lhs.anchor?.value == rhs.anchor?.value
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(storageClass)
+            hasher.combine(selector)
+            hasher.combine(freeGiB)
+        }
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -35,7 +46,7 @@ struct StorageCapacityIndex: Sendable {
         guard let topology = object.nodeTopology, let capacity = object.capacity, !object.storageClassName.isEmpty,
             let freeGiB = NodeCapacity.gibibytes(capacity, unit: .bytes)
         else { return nil }
-        let anchor = (topology.matchLabels ?? [:]).min { $0.key < $1.key }.map { anchorKey($0.key, $0.value) }
+        let anchor = (topology.matchLabels ?? [:]).min { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
         return Entry(storageClass: object.storageClassName, selector: LabelSelectorExpression(topology), freeGiB: freeGiB,
                      maxVolumeGiB: object.maximumVolumeSize.flatMap { NodeCapacity.gibibytes($0, unit: .bytes) }, anchor: anchor)
     }
@@ -48,7 +59,7 @@ struct StorageCapacityIndex: Sendable {
         let old = remove(key: key)
         guard let entry = Self.entry(for: object) else { return old }
         entries[key] = entry
-        if let anchor = entry.anchor { anchored[anchor, default: []].append(key) } else { unanchored.insert(key) }
+        if let anchor = entry.anchor { anchored[Self.anchorKey(anchor.key, anchor.value), default: []].append(key) } else { unanchored.insert(key) }
         return old
     }
 
@@ -56,7 +67,7 @@ struct StorageCapacityIndex: Sendable {
     @discardableResult
     mutating func remove(key: String) -> Entry? {
         guard let entry = entries.removeValue(forKey: key) else { return nil }
-        if let anchor = entry.anchor {
+        if let anchor = entry.anchor.map({ Self.anchorKey($0.key, $0.value) }) {
             anchored[anchor]?.removeAll { $0 == key }
             if anchored[anchor]?.isEmpty == true { anchored.removeValue(forKey: anchor) }
         } else {
