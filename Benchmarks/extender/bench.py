@@ -231,6 +231,35 @@ def main():
                 assert status == 200 and orjson.loads(answer)["Error"] == "", answer[:300]
                 binds[setting].append(elapsed)
 
+        # (e) with CSIStorageCapacity objects: a driver publishing a new class on every node at
+        # once (5,000 objects in a burst), while filter requests keep coming: their latency during
+        # the burst, and how long until the extender has taken every object in.
+        burst = None
+        if objects:
+            burst_class = options.storage_classes
+            post("/apis/storage.k8s.io/v1/storageclasses", orjson.dumps(fixtures.storage_class(burst_class)))
+            burst_pod = json.loads(json.dumps(pod))
+            burst_pod["metadata"]["annotations"]["rebound.io/volume-requests"] = json.dumps({f"openebs-lvm-{burst_class}": 1}, separators=(",", ":"))
+            burst_request = RawClient.request("/filter", fixtures.args_with_names(names, burst_pod))
+            during = []
+            started = time.perf_counter()
+            for index in range(options.nodes):
+                post("/apis/storage.k8s.io/v1/namespaces/openebs/csistoragecapacities", orjson.dumps(fixtures.storage_capacity(index, burst_class)))
+                if index % 25 == 0:
+                    elapsed, status, _ = client.roundtrip(names_filter_request)
+                    assert status == 200
+                    during.append(elapsed)
+            posted = time.perf_counter() - started
+            while True:
+                answer = orjson.loads(client.roundtrip(burst_request)[2])
+                if len(answer["NodeNames"] or []) == passed or time.perf_counter() - started > 120:
+                    break
+                time.sleep(0.01)
+            absorbed = time.perf_counter() - started
+            burst = {"objects": options.nodes, "posted_s": posted, "absorbed_s": absorbed,
+                     "filter_during_ms_p50": percentile(during, 50) * 1000, "filter_during_ms_p99": percentile(during, 99) * 1000,
+                     "passed_after": len(answer["NodeNames"] or [])}
+
         load_after = os.getloadavg()[0]
         ms = lambda seconds: seconds * 1000  # noqa: E731
         orjson_off = statistics.median(parse_off)
@@ -261,6 +290,11 @@ def main():
         print(f"| NodeNames prioritize request | {ms(percentile(names_prioritize, 50)):.2f} ms | {ms(percentile(names_prioritize, 99)):.2f} ms |")
         print(f"| bind, shared ledger ({options.binds} pods) | {ms(percentile(binds['shared'], 50)):.2f} ms | {ms(percentile(binds['shared'], 99)):.2f} ms |")
         print(f"| bind, ledger in the process only ({options.binds} pods) | {ms(percentile(binds['local'], 50)):.2f} ms | {ms(percentile(binds['local'], 99)):.2f} ms |")
+        if burst:
+            print(f"| NodeNames filter during a burst of {burst['objects']} new CSIStorageCapacity objects | {burst['filter_during_ms_p50']:.2f} ms | {burst['filter_during_ms_p99']:.2f} ms |")
+            print()
+            print(f"burst: {burst['objects']} objects posted in {burst['posted_s']:.2f} s; every one taken in (the new class passes {burst['passed_after']} nodes) {burst['absorbed_s']:.2f} s after the first")
+            results["burst"] = burst
         print()
         print(f"full-list filter / orjson.loads: {filter_median / orjson_off:.2f}x (collector off), {filter_median / orjson_on:.2f}x (collector on); target <= 3x")
         print(f"machine: {results['machine']}; 1-minute load average {load_before:.1f} before, {load_after:.1f} after")
