@@ -151,6 +151,22 @@ struct StatusTests {
         #expect(report.leader == "rebound-0")
     }
 
+    @Test("volumes of the largest sizes a quantity holds add up without trapping")
+    func hugeVolumes() {
+        var snapshot = Self.snapshot
+        for index in 0..<3 {
+            snapshot.volumes.append(PersistentVolume(metadata: ObjectMeta(name: "huge-\(index)"), spec: PersistentVolumeSpec(
+                capacity: ["storage": "9000000000000000000Gi"], storageClassName: "local",
+                nodeAffinity: VolumeNodeAffinity(required: NodeSelector(nodeSelectorTerms: [NodeSelectorTerm(matchExpressions: [
+                    .init(key: "kubernetes.io/hostname", operator: "In", values: ["n1"]),
+                ])])))))
+        }
+        let report = StatusReport.build(snapshot, keys: Self.keys, settings: FailoverSettings(), now: Date())
+        let used = report.nodes.first { $0.name == "n1" }?.groups.first { $0.group == "carina-vg-hdd" }?.usedGiB
+        // A quantity holds at most 8 EiB (2^33 GiB): three of them, counted exactly.
+        #expect(used == 3 * VolumeGroupRequests.maximumGiB)
+    }
+
     @Test("needs attention: an opted-in pod stuck on a failed node, the partition guard, no leader")
     func attention() throws {
         var snapshot = Self.snapshot

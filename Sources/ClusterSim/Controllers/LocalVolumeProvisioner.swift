@@ -141,7 +141,7 @@ public struct LocalVolumeProvisioner: SimController {
             guard let placed = placement(of: volume),
                 let gib = Quantity(volume.value["spec"]?["capacity"]?["storage"]?.stringValue ?? "")?.ceiling(binaryPower: 3)
             else { continue }
-            used[placed.node, default: [:]][placed.group, default: 0] += gib
+            used[placed.node, default: [:]][placed.group] = (used[placed.node]?[placed.group] ?? 0).saturatingAdd(gib)
         }
         return used
     }

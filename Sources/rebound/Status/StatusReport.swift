@@ -134,11 +134,13 @@ struct StatusReport: Sendable {
         var used: [String: [String: Int64]] = [:]
         for volume in snapshot.volumes {
             guard let group = classes.resolve(volume.spec?.storageClassName ?? "").flatMap({ keys.volumeGroup(of: $0) }), let node = pinnedNode(volume) else { continue }
-            used[node, default: [:]][group, default: 0] += volume.spec?.capacity?["storage"]?.ceiling(binaryPower: 3) ?? 0
+            // Sizes are anyone's to write: the sums saturate rather than trap.
+            let gib = volume.spec?.capacity?["storage"]?.ceiling(binaryPower: 3) ?? 0
+            used[node, default: [:]][group, default: 0] = (used[node]?[group] ?? 0).saturatingAdd(gib)
         }
         var reserved: [String: [String: Int64]] = [:]
         for reservation in snapshot.ledger.map(SharedReservation.all(in:)) ?? [] {
-            for (group, gib) in reservation.gib { reserved[reservation.node, default: [:]][group, default: 0] += gib }
+            for (group, gib) in reservation.gib { reserved[reservation.node, default: [:]][group] = (reserved[reservation.node]?[group] ?? 0).saturatingAdd(gib) }
         }
         let detector = NodeFailureDetector(notReadyTimeout: settings.notReadyTimeout)
         var unhealthyCount = 0
